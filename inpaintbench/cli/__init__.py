@@ -1,0 +1,37 @@
+"""The ``inpaintbench`` command line: one module per group of commands."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import InpaintbenchError
+
+
+class _UserError(click.ClickException):
+    exit_code = 2
+
+
+class _Group(click.Group):
+    """Turns the toolkit's own errors into one line on stderr instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InpaintbenchError as error:
+            raise _UserError(str(error)) from None
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="inpaintbench")
+def main() -> None:
+    """Train, run and compare image-inpainting methods (PSNR / SSIM, Table VI)."""
+
+
+def _register_commands() -> None:
+    from . import evaluate, listing, table
+
+    for command in (*listing.COMMANDS, *evaluate.COMMANDS, *table.COMMANDS):
+        main.add_command(command)
+
+
+_register_commands()

@@ -1,0 +1,172 @@
+"""``inpaintbench run`` (one method, all images saved) and ``inpaintbench compare`` (the table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .. import registry
+from ..errors import InpaintbenchError
+from ..masks import MASK_KINDS
+from ..methods import Method
+from ..protocol import Protocol
+from ..reports import write_reports
+from ..results import ResultsStore
+from ..runner import RunSpec, evaluate, select_items
+from ..tables import FORMATS
+
+
+def _dataset_options(command):
+    """Options shared by run and compare: where the images come from and how they are masked."""
+    decorators = [
+        click.option("--dataset", default="sample", show_default=True, help="Registered dataset name (see `inpaintbench datasets`)."),
+        click.option("--root", type=click.Path(path_type=Path), help="Dataset root (else its environment variable or the config file)."),
+        click.option("--split", help="Dataset split (default: the dataset's evaluation split)."),
+        click.option("--mask", default="center", show_default=True, help=f"Mask protocol: {', '.join(MASK_KINDS)} (irregular:20-30 picks an area bin)."),
+        click.option("--image-size", default=128, show_default=True, help="Side of the square benchmark images."),
+        click.option("--limit", type=click.IntRange(min=1), help="Evaluate only this many items (chosen by seed)."),
+        click.option("--seed", default=0, show_default=True, help="Seed of masks and item selection; recorded with the results."),
+        click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto (cuda when the method and machine support it)."),
+        click.option("--batch-size", default=16, show_default=True, type=click.IntRange(min=1)),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _pairs(values: tuple[str, ...], what: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise InpaintbenchError(f"{what} {value!r} must look like KEY=VALUE")
+        pairs.append((key.strip(), rest.strip()))
+    return pairs
+
+
+def _resolve_device(device: str, cls: type[Method]) -> str:
+    if device != "auto":
+        return device
+    if "cuda" in cls.devices:
+        import torch
+
+        if torch.cuda.is_available():
+            return "cuda"
+    return "cpu"
+
+
+def _build_methods(
+    names: list[str], options: dict[str, dict[str, str]], checkpoints: dict[str, Path], device: str
+) -> tuple[dict[str, Method], dict[str, str]]:
+    """Create each method; a method that cannot be built is reported, not fatal."""
+    built, unavailable = {}, {}
+    for name in names:
+        cls = registry.method_class(name)
+        if cls.needs_checkpoint and name not in checkpoints:
+            hint = f"; train it with: inpaintbench train {name} --dataset DATASET --out runs/{name}" if cls.trainable else ""
+            unavailable[name] = f"not trained (pass --checkpoint {name}=PATH{hint})"
+            continue
+        try:
+            built[name] = registry.create_method(name, options.get(name), _resolve_device(device, cls), checkpoints.get(name))
+        except InpaintbenchError:
+            raise
+        except Exception as error:  # a plugin's constructor bug: report it, run the rest
+            unavailable[name] = f"failed to start: {type(error).__name__}: {error}"
+    return built, unavailable
+
+
+def _evaluate_with_progress(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str]):
+    console = Console(stderr=True)
+    total = len(select_items(spec.dataset.item_ids(), spec.limit, spec.seed)) * len(methods)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"{', '.join(methods) or 'nothing'} on {spec.dataset.name}", total=total)
+        try:
+            report = evaluate(spec, methods, store, unavailable, advance=lambda n: progress.advance(task, n))
+        except KeyboardInterrupt:
+            progress.stop()
+            console.print(f"interrupted: finished pairs are stored in {store.root}; rerun the same command to continue")
+            raise SystemExit(130)
+    for item_id, reason in report.unreadable:
+        console.print(f"[yellow]skipped[/yellow] {reason}")
+    for name, message in report.failed_methods.items():
+        console.print(f"[red]method {name!r} stopped after repeated errors:[/red] {message}")
+    for failure in store.failures():
+        if failure["stage"] == "inpaint" and failure["method"] not in report.failed_methods:
+            console.print(f"[red]method {failure['method']!r} failed on {len(failure['items'])} item(s):[/red] {failure['error']}")
+    return report
+
+
+@click.command("compare")
+@_dataset_options
+@click.option("--methods", "method_list", help="Comma-separated methods (default: every registered method).")
+@click.option("--out", type=click.Path(path_type=Path), help="Results directory (default: results/DATASET-SPLIT-MASK-sSEED).")
+@click.option("-o", "--option", "option_values", multiple=True, help="Method option, METHOD.KEY=VALUE (repeatable).")
+@click.option("--checkpoint", "checkpoint_values", multiple=True, help="Trained weights, METHOD=PATH (repeatable).")
+@click.option("--grid-rows", default=8, show_default=True, help="Images in the comparison grid.")
+@click.option("--format", "formats", type=click.Choice(FORMATS), default="rich", show_default=True, help="How to print the table.")
+def compare_command(dataset, root, split, mask, image_size, limit, seed, device, batch_size, method_list, out, option_values, checkpoint_values, grid_rows, formats):
+    """Run several methods on one dataset and print the Table VI-style comparison."""
+    names = [n.strip() for n in method_list.split(",") if n.strip()] if method_list else [e.name for e in registry.list_methods()]
+    options: dict[str, dict[str, str]] = {}
+    for key, value in _pairs(option_values, "-o"):
+        method, dot, option = key.partition(".")
+        if not dot:
+            raise InpaintbenchError(f"-o {key}={value}: name the method, e.g. -o {names[0] if names else 'telea'}.{key}={value}")
+        options.setdefault(method, {})[option] = value
+    checkpoints = {name: Path(path) for name, path in _pairs(checkpoint_values, "--checkpoint")}
+    for name in [*options, *checkpoints]:
+        if name not in names:
+            raise InpaintbenchError(f"option or checkpoint given for {name!r}, which is not among --methods ({', '.join(names)})")
+
+    data = registry.open_dataset(dataset, root, split)
+    protocol = Protocol(image_size=image_size, mask=mask)
+    out = out or Path("results") / f"{dataset}-{data.split}-{mask.replace(':', '_')}-s{seed}"
+    methods, unavailable = _build_methods(names, options, checkpoints, device)
+    store = ResultsStore(out)
+    spec = RunSpec(data, protocol, seed=seed, limit=limit, batch_size=batch_size, keep_images=grid_rows)
+    _evaluate_with_progress(spec, methods, store, unavailable)
+    store.write_record({"method_order": _merged_order(store, names)})
+    _print_summary(store, grid_rows, formats)
+
+
+@click.command("run")
+@click.argument("method")
+@_dataset_options
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Where completed PNGs and per-image scores go.")
+@click.option("-o", "--option", "option_values", multiple=True, help="Method option KEY=VALUE (repeatable).")
+@click.option("--checkpoint", type=click.Path(path_type=Path), help="Trained weights for the method.")
+def run_command(method, dataset, root, split, mask, image_size, limit, seed, device, batch_size, out, option_values, checkpoint):
+    """Run one method and save every completed image (PNG) with its scores."""
+    options = {method: dict(_pairs(option_values, "-o"))}
+    checkpoints = {method: checkpoint} if checkpoint else {}
+    data = registry.open_dataset(dataset, root, split)
+    methods, unavailable = _build_methods([method], options, checkpoints, device)
+    if unavailable:
+        raise InpaintbenchError(f"method {method!r}: {unavailable[method]}")
+    store = ResultsStore(out)
+    spec = RunSpec(data, Protocol(image_size=image_size, mask=mask), seed=seed, limit=limit, batch_size=batch_size, keep_images=None)
+    _evaluate_with_progress(spec, methods, store, {})
+    store.write_record({"method_order": _merged_order(store, [method])})
+    _print_summary(store, 8, "rich")
+    Console(stderr=True).print(f"completed images: {store.root / 'images' / method}")
+
+
+def _merged_order(store: ResultsStore, names: list[str]) -> list[str]:
+    """Methods of earlier runs into the same directory first, then this run's new ones."""
+    before = (store.read_record() or {}).get("method_order", [])
+    return before + [name for name in names if name not in before]
+
+
+def _print_summary(store: ResultsStore, grid_rows: int, fmt: str) -> None:
+    from .table import print_table
+
+    summary, record, written = write_reports(store, grid_rows)
+    print_table(summary, record, fmt)
+    Console(stderr=True).print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+COMMANDS = (compare_command, run_command)

@@ -1,0 +1,37 @@
+"""``inpaintbench table``: re-tabulate stored results without rerunning anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+
+from ..reports import write_reports
+from ..results import ResultsStore
+from ..tables import FORMATS, to_csv, to_latex, to_markdown, to_rich
+
+
+def print_table(summary: pd.DataFrame, record: dict, fmt: str) -> None:
+    if fmt == "rich":
+        Console().print(to_rich(summary, record))
+    elif fmt == "md":
+        click.echo(to_markdown(summary, record), nl=False)
+    elif fmt == "csv":
+        click.echo(to_csv(summary), nl=False)
+    else:
+        click.echo(to_latex(summary, record), nl=False)
+
+
+@click.command("table")
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True)
+@click.option("--grid-rows", default=8, show_default=True)
+def table_command(results_dir: Path, fmt: str, grid_rows: int) -> None:
+    """Print (and rewrite) the table of a results directory."""
+    summary, record, _ = write_reports(ResultsStore(results_dir), grid_rows)
+    print_table(summary, record, fmt)
+
+
+COMMANDS = (table_command,)

@@ -1,0 +1,104 @@
+"""The plugin manager: discovers plugins once, lazily, and never lets one break the rest.
+
+Plugins come from the ``inpaintbench`` entry-point group (the built-in methods
+under ``plugins/`` are registered there exactly like an outside package) plus
+the core's default plugins (the built-in dataset loaders).  A plugin that
+fails to import is recorded with its distribution, entry point and error, and
+shown by ``inpaintbench methods``; the other plugins still load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.metadata
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+
+ENTRY_POINT_GROUP = "inpaintbench"
+
+#: core modules registered through the same hooks as outside plugins
+DEFAULT_PLUGINS = ("inpaintbench.datasets",)
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that could not be used, and why."""
+
+    plugin: str
+    stage: str  # "import", "register" or "duplicate"
+    error: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.plugin!r} failed to {self.stage}: {self.error}"
+
+
+@dataclasses.dataclass
+class _State:
+    manager: pluggy.PluginManager
+    failures: list[PluginFailure]
+
+
+_state: _State | None = None
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    """The one plugin manager, built on first use."""
+    return _load().manager
+
+
+def plugin_failures() -> list[PluginFailure]:
+    """Plugins that failed so far (import and registration failures)."""
+    return _load().failures
+
+
+def record_failure(failure: PluginFailure) -> None:
+    """Keep a failure found later (while registering) beside the import failures."""
+    _load().failures.append(failure)
+
+
+def plugin_source(plugin: Any) -> str:
+    """The name under which the manager knows a plugin (entry point or module)."""
+    return plugin_manager().get_name(plugin) or repr(plugin)
+
+
+def reset() -> None:
+    """Forget every loaded plugin (tests use this after registering throw-away plugins)."""
+    global _state
+    _state = None
+    from . import registry
+
+    registry.reset()
+
+
+def _load() -> _State:
+    global _state
+    if _state is None:
+        manager = pluggy.PluginManager(hookspecs.PROJECT)
+        manager.add_hookspecs(hookspecs)
+        failures: list[PluginFailure] = []
+        for module_name in DEFAULT_PLUGINS:
+            manager.register(importlib.import_module(module_name), name=module_name)
+        for entry_point in sorted(
+            importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name
+        ):
+            label = _label(entry_point)
+            if manager.has_plugin(label):
+                continue
+            try:
+                plugin = entry_point.load()
+                manager.register(plugin, name=label)
+            except Exception as error:  # a broken third-party plugin must not break the rest
+                failures.append(PluginFailure(label, "import", f"{type(error).__name__}: {error}"))
+        manager.check_pending()
+        _state = _State(manager, failures)
+    return _state
+
+
+def _label(entry_point: importlib.metadata.EntryPoint) -> str:
+    """``distribution:entry-point`` so an error names the package to fix or uninstall."""
+    dist = getattr(entry_point, "dist", None)
+    return f"{dist.name}:{entry_point.name}" if dist is not None else entry_point.name

@@ -1,0 +1,72 @@
+"""The evaluation protocol: how a raw image becomes a benchmark input (SPEC section 1).
+
+Resize the shorter side to ``image_size`` (area interpolation when shrinking,
+bicubic when a small image must grow), center-crop, then draw the hole from
+(seed, item, protocol).  Everything a table depends on is in this one frozen
+object, recorded with every result, so another resolution is one option away.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from .masks import MaskSpec, item_rng, make_mask
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """Image size, mask protocol and center-hole size of a benchmark."""
+
+    image_size: int = 128
+    mask: str = "center"
+    #: side of the center hole; ``None`` means half the image side (the paper's 64 in 128)
+    hole_size: int | None = None
+
+    def __post_init__(self) -> None:
+        MaskSpec.parse(self.mask)  # fail early on a bad --mask
+
+    @property
+    def center_hole(self) -> int:
+        return self.hole_size if self.hole_size is not None else self.image_size // 2
+
+    @property
+    def key(self) -> str:
+        """A string that changes whenever a mask or crop would change."""
+        return f"{self.mask}@{self.image_size}/{self.center_hole}"
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """Resize the shorter side to ``image_size`` and crop the center square."""
+        return center_crop(resize_shorter_side(image, self.image_size), self.image_size)
+
+    def make_mask(self, item_id: str, seed: int) -> np.ndarray:
+        """The item's hole, identical for every method."""
+        rng = item_rng(seed, item_id, self.key)
+        return make_mask(MaskSpec.parse(self.mask), self.image_size, self.center_hole, rng)
+
+    def describe(self) -> dict:
+        return {
+            **dataclasses.asdict(self),
+            "hole_size": self.center_hole,
+            "resize": "shorter side to image_size (INTER_AREA down, INTER_CUBIC up)",
+            "crop": "center",
+        }
+
+
+def resize_shorter_side(image: np.ndarray, size: int) -> np.ndarray:
+    """Scale so that min(H, W) == size, keeping the aspect ratio."""
+    height, width = image.shape[:2]
+    scale = size / min(height, width)
+    if scale == 1:
+        return image
+    new_size = (max(size, round(width * scale)), max(size, round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(image, new_size, interpolation=interpolation)
+
+
+def center_crop(image: np.ndarray, size: int) -> np.ndarray:
+    height, width = image.shape[:2]
+    top, left = (height - size) // 2, (width - size) // 2
+    return np.ascontiguousarray(image[top : top + size, left : left + size])

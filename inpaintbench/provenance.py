@@ -1,0 +1,35 @@
+"""What a result came from: software versions and file hashes, recorded in run.json."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import platform
+from pathlib import Path
+
+_PACKAGES = ("inpaintbench", "numpy", "opencv-python-headless", "scikit-image", "torch", "pandas", "pluggy")
+
+
+def versions() -> dict[str, str]:
+    """Python and the installed versions of the packages that shape the numbers."""
+    found = {"python": platform.python_version()}
+    for package in _PACKAGES:
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, or of every file under a directory (sorted by relative path)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode() + b"\x00")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

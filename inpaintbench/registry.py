@@ -1,0 +1,141 @@
+"""Name -> class registries for methods and datasets, filled through the plugin hooks.
+
+This is the single source of truth for listing, creating and the CLI.  Each
+plugin's hook is called on its own, so a plugin that raises while registering
+is recorded (see :func:`inpaintbench.plugins.plugin_failures`) and the others
+still register.  A name registered twice is unusable until one plugin is
+removed: neither silently wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from .datasets.base import Dataset
+from .errors import DuplicateNameError, PluginError, UnknownNameError
+from .methods import Method, parse_options
+from .plugins import PluginFailure, plugin_manager, record_failure
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """A registered class and the plugin it came from."""
+
+    name: str
+    cls: type
+    source: str
+
+
+@dataclasses.dataclass
+class _Table:
+    entries: dict[str, Entry]
+    duplicates: dict[str, list[str]]
+
+
+_tables: dict[str, _Table] = {}
+
+_KINDS = {
+    "method": ("register_methods", Method),
+    "dataset": ("register_datasets", Dataset),
+}
+
+
+def reset() -> None:
+    _tables.clear()
+
+
+def _table(kind: str) -> _Table:
+    if kind not in _tables:
+        hook_name, base = _KINDS[kind]
+        manager = plugin_manager()
+        table = _Table({}, {})
+        for impl in getattr(manager.hook, hook_name).get_hookimpls():
+            source = impl.plugin_name
+
+            def register(cls: type, _source: str = source) -> None:
+                _add(table, kind, base, cls, _source)
+
+            try:
+                impl.function(register=register)
+            except Exception as error:
+                record_failure(PluginFailure(source, "register", f"{type(error).__name__}: {error}"))
+        for name, sources in table.duplicates.items():
+            record_failure(
+                PluginFailure(" and ".join(sources), "duplicate", f"{kind} {name!r} is registered by more than one plugin")
+            )
+        _tables[kind] = table
+    return _tables[kind]
+
+
+def _add(table: _Table, kind: str, base: type, cls: type, source: str) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, base)) or not getattr(cls, "name", None):
+        raise PluginError(f"register() takes a {base.__name__} subclass with a name, got {cls!r}")
+    name = cls.name
+    if name in table.duplicates:
+        table.duplicates[name].append(source)
+    elif name in table.entries:
+        table.duplicates[name] = [table.entries.pop(name).source, source]
+    else:
+        table.entries[name] = Entry(name, cls, source)
+
+
+def _lookup(kind: str, name: str) -> Entry:
+    table = _table(kind)
+    if name in table.duplicates:
+        raise DuplicateNameError(
+            f"{kind} {name!r} is registered by several plugins ({', '.join(table.duplicates[name])}); "
+            "uninstall all but one"
+        )
+    if name not in table.entries:
+        raise UnknownNameError(kind, name, list(table.entries))
+    return table.entries[name]
+
+
+def list_methods() -> list[Entry]:
+    """Every usable method, sorted by name."""
+    return sorted(_table("method").entries.values(), key=lambda entry: entry.name)
+
+
+def list_datasets() -> list[Entry]:
+    """Every usable dataset loader, sorted by name."""
+    return sorted(_table("dataset").entries.values(), key=lambda entry: entry.name)
+
+
+def method_class(name: str) -> type[Method]:
+    return _lookup("method", name).cls
+
+
+def method_source(name: str) -> str:
+    return _lookup("method", name).source
+
+
+def dataset_class(name: str) -> type[Dataset]:
+    return _lookup("dataset", name).cls
+
+
+def create_method(
+    name: str, options: dict[str, str] | None = None, device: str = "cpu", checkpoint: Path | None = None
+) -> Method:
+    """Build a registered method from CLI-style ``key=value`` options."""
+    cls = method_class(name)
+    method = cls(parse_options(cls, options or {}), device=device)
+    if checkpoint is not None:
+        method.load_checkpoint(Path(checkpoint))
+        method.checkpoint = Path(checkpoint)
+    return method
+
+
+def open_dataset(name: str, root: str | Path | None = None, split: str | None = None) -> Dataset:
+    """Open a registered dataset, finding its root from --root, the environment or the config file."""
+    from .datasets.config import resolve_root
+
+    cls = dataset_class(name)
+    resolved, _ = resolve_root(name, root) if cls.needs_root else (None, "")
+    return cls(resolved, split)
+
+
+def options_of(name: str) -> dict[str, Any]:
+    """The default options of a method, for listings."""
+    return dataclasses.asdict(method_class(name).Options())

@@ -1,0 +1,41 @@
+"""Everything derived from a results directory: tables in every format, scores.csv, the grid.
+
+Derived files are rewritten atomically from the stored rows, so ``inpaintbench
+table`` and a resumed ``compare`` always agree with what is on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ResultsError
+from .grid import comparison_grid
+from .results import ResultsStore, write_atomic, write_png_atomic
+from .tables import summarize, to_csv, to_latex, to_markdown
+
+
+def load_summary(store: ResultsStore) -> tuple[pd.DataFrame, dict]:
+    """The per-method summary of a results directory, and its run record."""
+    record = store.read_record()
+    if record is None:
+        raise ResultsError(f"{store.root} has no {store.record_path.name}: not an inpaintbench results directory")
+    return summarize(store.scores(), record), record
+
+
+def write_reports(store: ResultsStore, grid_rows: int = 8) -> tuple[pd.DataFrame, dict, list[Path]]:
+    """Write table.{csv,md,tex}, scores.csv and grid.png; return the summary, record and paths."""
+    summary, record = load_summary(store)
+    root = store.root
+    written = [root / "table.csv", root / "table.md", root / "table.tex", root / "scores.csv"]
+    write_atomic(written[0], to_csv(summary))
+    write_atomic(written[1], to_markdown(summary, record))
+    write_atomic(written[2], to_latex(summary, record))
+    write_atomic(written[3], store.scores().to_csv(index=False, float_format="%.6g"))
+    scored = [name for name in summary["method"] if (root / "images" / name).is_dir()]
+    grid = comparison_grid(store, scored, grid_rows) if scored else None
+    if grid is not None:
+        write_png_atomic(root / "grid.png", grid)
+        written.append(root / "grid.png")
+    return summary, record, written

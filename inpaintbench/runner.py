@@ -1,0 +1,223 @@
+"""The evaluation loop: dataset -> protocol -> methods -> composite -> scores -> store.
+
+Items stream through in batches (decoding of the next batch overlaps the
+methods' work on the current one), so memory stays flat however large the
+dataset.  Each method sees only the masked image and the mask.  Every
+(item, method) pair already in the store is skipped, so an interrupted run
+continues where it stopped.  A method that raises is reported by name and the
+others go on; an unreadable image is reported with its path and skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .datasets.base import Dataset, manifest_hash
+from .errors import InpaintbenchError
+from .methods import Method, check_output, composite
+from .metrics import SCORE_SETTINGS, score_batch
+from .protocol import Protocol
+from .provenance import file_sha256, versions
+from .results import ResultsStore
+
+#: a method whose batches fail this many times in a row is stopped for the run
+MAX_CONSECUTIVE_FAILURES = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """What to evaluate on, and how."""
+
+    dataset: Dataset
+    protocol: Protocol
+    seed: int = 0
+    limit: int | None = None
+    batch_size: int = 16
+    #: completed images saved for the first K items (the comparison grid); None saves all
+    keep_images: int | None = 8
+
+
+@dataclasses.dataclass
+class Batch:
+    ids: list[str]
+    targets: np.ndarray  # (N, S, S, 3) uint8 ground truth: scorer only, never a method
+    masks: np.ndarray  # (N, S, S) bool
+    unreadable: list[tuple[str, str]]  # (item id, reason)
+
+    @property
+    def masked(self) -> np.ndarray:
+        return np.where(self.masks[..., None], np.uint8(0), self.targets)
+
+
+@dataclasses.dataclass
+class Report:
+    """What happened, for the CLI's closing lines."""
+
+    scored: dict[str, int]
+    skipped: dict[str, int]
+    failed_methods: dict[str, str]
+    unreadable: list[tuple[str, str]]
+
+
+def select_items(item_ids: list[str], limit: int | None, seed: int) -> list[str]:
+    """The evaluated subset: all items, or ``limit`` of them chosen by seed.
+
+    Items are ranked by a hash of (seed, id), so ``--limit 10`` is a prefix of
+    ``--limit 100`` (a larger rerun reuses the smaller one's scores) and the
+    subset is spread over the whole dataset rather than its first folders.
+    """
+    if limit is None or limit >= len(item_ids):
+        return list(item_ids)
+    ranked = sorted(item_ids, key=lambda item: hashlib.sha256(f"{seed}\x00{item}".encode()).digest())
+    return sorted(ranked[:limit])
+
+
+def run_record(spec: RunSpec, item_ids: list[str], methods: dict[str, Method], unavailable: dict[str, str]) -> dict:
+    """The provenance written to run.json."""
+    method_entries = {}
+    for name, method in methods.items():
+        entry = {"options": method.describe_options(), "device": method.device, "status": "ok"}
+        if method.checkpoint is not None:
+            entry["checkpoint"] = str(method.checkpoint)
+            entry["checkpoint_sha256"] = file_sha256(method.checkpoint)
+        method_entries[name] = entry
+    for name, reason in unavailable.items():
+        method_entries[name] = {"status": "unavailable", "reason": reason}
+    return {
+        "dataset": spec.dataset.name,
+        "split": spec.dataset.split,
+        "dataset_root": str(spec.dataset.root) if spec.dataset.root else None,
+        "protocol": spec.protocol.describe(),
+        "seed": spec.seed,
+        "limit": spec.limit,
+        "items": len(item_ids),
+        "manifest_sha256": manifest_hash(item_ids),
+        "metrics": SCORE_SETTINGS,
+        "methods": method_entries,
+        "versions": versions(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def evaluate(
+    spec: RunSpec,
+    methods: dict[str, Method],
+    store: ResultsStore,
+    unavailable: dict[str, str] | None = None,
+    advance: Callable[[int], None] = lambda n: None,
+) -> Report:
+    """Score every method on every selected item not yet in ``store``.
+
+    ``advance(n)`` is called as (item, method) pairs finish or are skipped, for progress bars.
+    """
+    item_ids = select_items(spec.dataset.item_ids(), spec.limit, spec.seed)
+    record = run_record(spec, item_ids, methods, unavailable or {})
+    store.check_compatible(record)
+    store.write_record(record)
+
+    done = {name: store.scored_items(name) for name in methods}
+    report = Report({n: 0 for n in methods}, {n: len(done[n] & set(item_ids)) for n in methods}, {}, [])
+    keep = set(item_ids[: spec.keep_images] if spec.keep_images is not None else item_ids)
+    failures_in_a_row = {name: 0 for name in methods}
+    active = dict(methods)
+
+    batches = [item_ids[i : i + spec.batch_size] for i in range(0, len(item_ids), spec.batch_size)]
+    for ids, batch in _load_ahead(spec, batches, lambda ids: any(i not in done[n] for n in active for i in ids)):
+        pending = {name: [i for i in ids if i not in done[name]] for name in active}
+        advance(sum(len(ids) - len(p) for p in pending.values()) + len(ids) * (len(methods) - len(active)))
+        if batch is None:
+            continue
+        for item_id, reason in batch.unreadable:
+            store.append_failure("read", reason, items=[item_id])
+            report.unreadable.append((item_id, reason))
+        _save_references(store, batch, keep)
+        for name, method in list(active.items()):
+            rows = [k for k, i in enumerate(batch.ids) if i in set(pending[name])]
+            if rows:
+                try:
+                    _run_method(store, name, method, batch, rows, keep)
+                    failures_in_a_row[name] = 0
+                    report.scored[name] += len(rows)
+                except Exception as error:  # a plugin's bug must not sink the other methods
+                    message = _one_line(error)
+                    store.append_failure("inpaint", message, method=name, items=[batch.ids[k] for k in rows])
+                    failures_in_a_row[name] += 1
+                    if failures_in_a_row[name] >= MAX_CONSECUTIVE_FAILURES:
+                        report.failed_methods[name] = message
+                        del active[name]
+            advance(len(pending[name]))
+    return report
+
+
+def _run_method(store: ResultsStore, name: str, method: Method, batch: Batch, rows: list[int], keep: set[str]) -> None:
+    masked = batch.masked[rows]
+    masks = batch.masks[rows]
+    started = time.perf_counter()
+    output = method.inpaint(masked.copy(), masks.copy())
+    seconds = (time.perf_counter() - started) / len(rows)
+    completed = composite(masked, check_output(name, output, masked), masks)
+    scores = score_batch(completed, batch.targets[rows], masks)
+    hole_fraction = masks.reshape(len(rows), -1).mean(axis=1)
+    records = []
+    for j, k in enumerate(rows):
+        item_id = batch.ids[k]
+        if item_id in keep:
+            store.save_image(name, item_id, completed[j])
+        row = {key: float(values[j]) for key, values in scores.items()}
+        records.append({"item": item_id, **row, "hole_fraction": float(hole_fraction[j]), "seconds": seconds})
+    store.append_scores(name, records)
+
+
+def _save_references(store: ResultsStore, batch: Batch, keep: set[str]) -> None:
+    """The grid's input and ground-truth columns, written by the harness, not by a method."""
+    masked = batch.masked
+    for k, item_id in enumerate(batch.ids):
+        if item_id in keep and not store.image_path("target", item_id).exists():
+            store.save_image("input", item_id, masked[k])
+            store.save_image("target", item_id, batch.targets[k])
+
+
+def _load_ahead(
+    spec: RunSpec, batches: list[list[str]], needed: Callable[[list[str]], bool]
+) -> Iterator[tuple[list[str], Batch | None]]:
+    """Yield (ids, batch) with the next batch decoding in a thread meanwhile; None when nothing is pending."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inpaintbench-load") as pool:
+        future = None
+        for index, ids in enumerate(batches):
+            if future is None:
+                future = pool.submit(_load_batch, spec, ids) if needed(ids) else None
+            current, future = future, None
+            if index + 1 < len(batches) and needed(batches[index + 1]):
+                future = pool.submit(_load_batch, spec, batches[index + 1])
+            yield ids, current.result() if current is not None else None
+
+
+def _load_batch(spec: RunSpec, ids: list[str]) -> Batch:
+    targets, masks, kept, unreadable = [], [], [], []
+    for item_id in ids:
+        try:
+            image = spec.dataset.read(item_id)
+        except InpaintbenchError as error:
+            unreadable.append((item_id, str(error)))
+            continue
+        targets.append(spec.protocol.prepare(image))
+        masks.append(spec.protocol.make_mask(item_id, spec.seed))
+        kept.append(item_id)
+    size = spec.protocol.image_size
+    return Batch(
+        kept,
+        np.stack(targets) if targets else np.zeros((0, size, size, 3), np.uint8),
+        np.stack(masks) if masks else np.zeros((0, size, size), bool),
+        unreadable,
+    )
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")

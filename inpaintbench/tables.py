@@ -1,0 +1,157 @@
+"""From stored per-image rows to the paper's Table VI: means, 95 % CIs, seconds per image.
+
+The summary is a plain DataFrame (one row per method) so every output format
+is a rendering of the same numbers: rich for the terminal, Markdown, CSV and
+LaTeX for papers.  Confidence intervals come from a paired bootstrap over the
+items that every scored method completed, so methods are compared on the same
+images.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .statistics import paired_bootstrap_ci
+
+#: (column, header, scale, decimals): what the table shows, in order
+METRICS: tuple[tuple[str, str, float, int], ...] = (
+    ("psnr", "PSNR (dB)", 1.0, 2),
+    ("ssim", "SSIM", 1.0, 4),
+    ("psnr_hole", "hole PSNR (dB)", 1.0, 2),
+    ("ssim_hole", "hole SSIM", 1.0, 4),
+    ("l1_hole", "hole L1 (%)", 100.0, 2),
+)
+
+FORMATS = ("rich", "md", "csv", "latex")
+
+
+def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1000) -> pd.DataFrame:
+    """One row per method: n, mean and CI of each metric, seconds per image, status."""
+    methods = record.get("method_order") or list(record.get("methods", {}))
+    scored = [m for m in methods if m in set(scores.get("method", []))]
+    common = _common_items(scores, scored)
+    rows = []
+    for name in methods:
+        entry = record.get("methods", {}).get(name, {})
+        row: dict[str, Any] = {"method": name, "n": 0, "status": entry.get("status", "ok")}
+        if entry.get("status") == "unavailable":
+            row["status"] = entry.get("reason", "unavailable")
+        elif name not in scored:
+            row["status"] = "no scores"
+        rows.append(row)
+    summary = pd.DataFrame(rows)
+    if scored and common:
+        seed = int(record.get("seed", 0))
+        for column, _, scale, _ in METRICS:
+            values = np.stack(
+                [_values(scores, name, column, common) * scale for name in scored], axis=1
+            )
+            low, high = paired_bootstrap_ci(values, n_resamples=n_resamples, seed=seed)
+            for j, name in enumerate(scored):
+                index = summary.index[summary["method"] == name][0]
+                summary.loc[index, column] = values[:, j].mean()
+                summary.loc[index, f"{column}_low"] = low[j]
+                summary.loc[index, f"{column}_high"] = high[j]
+        for name in scored:
+            index = summary.index[summary["method"] == name][0]
+            own = scores[scores["method"] == name]
+            summary.loc[index, "n"] = len(common)
+            summary.loc[index, "seconds"] = own["seconds"].mean()
+    return summary
+
+
+def _common_items(scores: pd.DataFrame, methods: list[str]) -> list[str]:
+    sets = [set(scores.loc[scores["method"] == name, "item"]) for name in methods]
+    return sorted(set.intersection(*sets)) if sets else []
+
+
+def _values(scores: pd.DataFrame, method: str, column: str, items: list[str]) -> np.ndarray:
+    own = scores[scores["method"] == method].set_index("item")
+    return own.loc[items, column].to_numpy(dtype=np.float64)
+
+
+def caption(record: dict[str, Any]) -> str:
+    protocol = record.get("protocol", {})
+    return (
+        f"{record.get('dataset')}:{record.get('split')}, {protocol.get('mask')} mask at "
+        f"{protocol.get('image_size')} px, seed {record.get('seed')}, "
+        f"{record.get('items')} items (manifest {record.get('manifest_sha256')}); "
+        "mean [95 % paired-bootstrap CI]; whole-image and hole-only scores; SSIM "
+        f"{record.get('metrics', {}).get('ssim_window', '')}"
+    )
+
+
+def cells(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Header and text cells shared by every renderer."""
+    header = ["Method", *[label for _, label, _, _ in METRICS], "s/image", "n"]
+    body = []
+    for _, row in summary.iterrows():
+        line = [str(row["method"])]
+        if row.get("status", "ok") != "ok" or _missing(row.get("psnr")):
+            line += ["—"] * (len(METRICS) + 1) + [str(row.get("status"))]
+        else:
+            for column, _, _, decimals in METRICS:
+                line.append(
+                    f"{row[column]:.{decimals}f} [{row[column + '_low']:.{decimals}f}, "
+                    f"{row[column + '_high']:.{decimals}f}]"
+                )
+            line += [_seconds(row["seconds"]), str(int(row["n"]))]
+        body.append(line)
+    return header, body
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.4f}" if value < 0.1 else f"{value:.2f}"
+
+
+def to_markdown(summary: pd.DataFrame, record: dict[str, Any]) -> str:
+    header, body = cells(summary)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += ["| " + " | ".join(line) + " |" for line in body]
+    return "\n".join(lines) + f"\n\n{caption(record)}\n"
+
+
+def to_csv(summary: pd.DataFrame) -> str:
+    return summary.to_csv(index=False, float_format="%.6g")
+
+
+def to_latex(summary: pd.DataFrame, record: dict[str, Any]) -> str:
+    header, body = cells(summary)
+
+    def escape(text: str) -> str:
+        return text.replace("\\", r"\textbackslash{}").replace("%", r"\%").replace("_", r"\_").replace("&", r"\&").replace("—", "--")
+
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        rf"\caption{{{escape(caption(record))}}}",
+        r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}",
+        r"\toprule",
+        " & ".join(escape(h) for h in header) + r" \\",
+        r"\midrule",
+        *[" & ".join(escape(c) for c in line) + r" \\" for line in body],
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\end{table}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def to_rich(summary: pd.DataFrame, record: dict[str, Any]):
+    from rich.table import Table
+
+    header, body = cells(summary)
+    table = Table(title="Reconstruction quality (Table VI layout)", caption=caption(record))
+    for i, label in enumerate(header):
+        table.add_column(label, justify="left" if i == 0 else "right")
+    for line in body:
+        table.add_row(*line)
+    return table

@@ -1,0 +1,48 @@
+"""Contract checks every method must pass, for the built-ins and for outside plugins.
+
+An outside plugin's test suite can call :func:`check_method` on its own class::
+
+    from inpaintbench.testing import check_method
+    def test_contract():
+        check_method(MyMethod)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .methods import Method, check_output, composite
+from .masks import center_mask, item_rng, random_box_mask
+
+
+def contract_inputs(size: int = 64, count: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Small masked images (smooth gradients plus texture) and masks of two protocols."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:size, 0:size]
+    images, masks = [], []
+    for k in range(count):
+        base = np.stack([xx * 255 / size, yy * 255 / size, (xx + yy) * 127 / size], axis=-1)
+        texture = 40 * np.sin(xx / (2 + k)) * np.cos(yy / (3 + k))
+        image = np.clip(base + texture[..., None] + rng.normal(0, 5, base.shape), 0, 255).astype(np.uint8)
+        mask = center_mask(size, size // 2) if k % 2 == 0 else random_box_mask(size, item_rng(k, "contract", "box"))
+        images.append(np.where(mask[..., None], 0, image).astype(np.uint8))
+        masks.append(mask)
+    return np.stack(images), np.stack(masks)
+
+
+def check_method(method: Method | type[Method], size: int = 64) -> None:
+    """Assert the method contract; raises AssertionError naming what broke."""
+    if isinstance(method, type):
+        method = method()
+    name = method.name
+    assert name and name == name.lower() and " " not in name, f"method name {name!r} must be lower-case without spaces"
+    images, masks = contract_inputs(size)
+    originals = images.copy()
+    output = check_output(name, method.inpaint(images.copy(), masks.copy()), images)
+    assert np.array_equal(images, originals), f"{name}: inpaint() modified its input in place"
+    completed = composite(images, output, masks)
+    assert np.array_equal(completed[~masks], originals[~masks]), f"{name}: compositing lost known pixels"
+    again = method.inpaint(images.copy(), masks.copy())
+    assert np.array_equal(output, again), f"{name}: two calls on the same input differ (not deterministic)"
+    one_by_one = np.stack([method.inpaint(images[k : k + 1].copy(), masks[k : k + 1].copy())[0] for k in range(len(images))])
+    assert np.array_equal(output[masks], one_by_one[masks]), f"{name}: a batch and one-by-one calls differ in the hole"

@@ -1,0 +1,36 @@
+"""OpenCV's two diffusion-style fillers: Telea's fast marching and Navier-Stokes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from inpaintbench import Method
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenCVOptions:
+    #: neighbourhood radius in pixels (3 is the common benchmark setting)
+    radius: int = 3
+
+
+class _OpenCVInpaint(Method):
+    Options = OpenCVOptions
+    flag: int
+
+    def inpaint_one(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return cv2.inpaint(image, mask.astype(np.uint8), self.options.radius, self.flag)
+
+
+class Telea(_OpenCVInpaint):
+    name = "telea"
+    summary = "OpenCV fast-marching inpainting (Telea 2004)"
+    flag = cv2.INPAINT_TELEA
+
+
+class NavierStokes(_OpenCVInpaint):
+    name = "navier-stokes"
+    summary = "OpenCV Navier-Stokes inpainting (Bertalmio et al. 2001)"
+    flag = cv2.INPAINT_NS

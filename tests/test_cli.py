@@ -1,0 +1,85 @@
+"""The command line on the bundled sample set, as a user would call it."""
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from inpaintbench.cli import main
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+def test_compare_writes_every_output(runner, tmp_path):
+    result = runner.invoke(main, ["compare", "--methods", "telea,mean-fill", "--limit", "4", "--seed", "7", "--out", "res", "--grid-rows", "3"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "res"
+    for name in ("run.json", "table.csv", "table.md", "table.tex", "scores.csv", "grid.png"):
+        assert (out / name).exists(), name
+    record = json.loads((out / "run.json").read_text())
+    assert record["seed"] == 7 and record["protocol"]["mask"] == "center" and record["items"] == 4
+    assert record["methods"]["telea"]["options"] == {"radius": 3}
+    assert len(record["manifest_sha256"]) == 16 and "numpy" in record["versions"]
+    table = pd.read_csv(out / "table.csv")
+    assert list(table["method"]) == ["telea", "mean-fill"]
+    assert (table["n"] == 4).all() and (table["psnr_low"] <= table["psnr"]).all()
+    scores = pd.read_csv(out / "scores.csv")
+    assert len(scores) == 8
+    import cv2
+
+    grid = cv2.imread(str(out / "grid.png"))
+    assert grid.shape[0] > 3 * 128 and grid.shape[1] == 4 * 128 + 3 * 2  # input | 2 methods | truth
+
+
+def test_rerun_skips_scored_pairs_and_table_retabulates(runner, tmp_path):
+    args = ["compare", "--methods", "telea", "--limit", "3", "--out", "res", "--format", "csv"]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(main, args[:-2] + ["--format", "csv", "--methods", "telea,mean-fill"])
+    assert second.exit_code == 0, second.output
+    lines = (tmp_path / "res" / "scores" / "telea.jsonl").read_text().splitlines()
+    assert len(lines) == 3  # telea was not rerun
+    for fmt, marker in (("md", "| Method |"), ("csv", "method,"), ("latex", r"\toprule")):
+        shown = runner.invoke(main, ["table", "res", "--format", fmt])
+        assert shown.exit_code == 0 and marker in shown.output
+        assert "mean-fill" in shown.output
+
+
+def test_run_saves_every_completed_image(runner, tmp_path):
+    result = runner.invoke(main, ["run", "navier-stokes", "--limit", "3", "--mask", "irregular", "--out", "one"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "one" / "images" / "navier-stokes").glob("*.png"))) == 3
+
+
+def test_listings(runner):
+    methods = runner.invoke(main, ["methods", "--verbose"])
+    assert methods.exit_code == 0
+    for name in ("telea", "navier-stokes", "biharmonic", "mean-fill", "radius=3"):
+        assert name in methods.output
+    datasets = runner.invoke(main, ["datasets"])
+    assert datasets.exit_code == 0
+    for name in ("sample", "imagenet", "paris-streetview", "dtd", "deepfashion", "lsun", "cifar10", "folder"):
+        assert name in datasets.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["compare", "--methods", "telia"], "did you mean 'telea'"),
+        (["compare", "--dataset", "imagenet"], "has no root"),
+        (["compare", "--dataset", "folder", "--root", "/nonexistent/x"], "not a directory"),
+        (["compare", "--mask", "centre"], "unknown mask protocol"),
+        (["compare", "--methods", "telea", "-o", "radius=3"], "name the method"),
+        (["table", "."], "not an inpaintbench results directory"),
+    ],
+)
+def test_bad_input_gets_one_clear_line(runner, args, message):
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
