@@ -33,7 +33,7 @@ class PluginFailure:
     error: str
 
     def __str__(self) -> str:
-        return f"plugin {self.plugin!r} failed to {self.stage}: {self.error}"
+        return f"{self.plugin!r} failed to {self.stage}: {self.error}"
 
 
 @dataclasses.dataclass

@@ -78,6 +78,14 @@ def select_items(item_ids: list[str], limit: int | None, seed: int) -> list[str]
     return sorted(ranked[:limit])
 
 
+def _spread(item_ids: list[str], count: int | None) -> list[str]:
+    """``count`` items evenly spaced over the list (the grid shows the whole dataset, not its first folder)."""
+    if count is None or count >= len(item_ids):
+        return list(item_ids)
+    step = len(item_ids) / count
+    return [item_ids[int(k * step)] for k in range(count)]
+
+
 def run_record(spec: RunSpec, item_ids: list[str], methods: dict[str, Method], unavailable: dict[str, str]) -> dict:
     """The provenance written to run.json."""
     method_entries = {}
@@ -123,7 +131,7 @@ def evaluate(
 
     done = {name: store.scored_items(name) for name in methods}
     report = Report({n: 0 for n in methods}, {n: len(done[n] & set(item_ids)) for n in methods}, {}, [])
-    keep = set(item_ids[: spec.keep_images] if spec.keep_images is not None else item_ids)
+    keep = set(_spread(item_ids, spec.keep_images))
     failures_in_a_row = {name: 0 for name in methods}
     active = dict(methods)
 

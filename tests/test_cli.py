@@ -12,7 +12,7 @@ from inpaintbench.cli import main
 @pytest.fixture
 def runner(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    return CliRunner()
+    return CliRunner(env={"COLUMNS": "200"})
 
 
 def test_compare_writes_every_output(runner, tmp_path):

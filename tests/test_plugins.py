@@ -30,7 +30,7 @@ def _pip_install(source: Path, target: Path) -> None:
 def _cli(args, pythonpath: Path, cwd: Path):
     import os
 
-    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    env = {**os.environ, "PYTHONPATH": str(pythonpath), "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "inpaintbench", *args], env=env, cwd=cwd,
                           capture_output=True, text=True)
 

@@ -22,7 +22,9 @@ def methods_command(verbose: bool) -> None:
     """List registered inpainting methods and broken plugins."""
     console = Console()
     table = Table(title="Inpainting methods")
-    for column in ("name", "from plugin", "needs checkpoint", "trainable", "batched", "devices", "summary"):
+    table.add_column("name", no_wrap=True)
+    table.add_column("from plugin", no_wrap=True)
+    for column in ("needs checkpoint", "trainable", "batched", "devices", "summary"):
         table.add_column(column)
     if verbose:
         table.add_column("options")
@@ -44,7 +46,9 @@ def datasets_command() -> None:
     """List dataset loaders and whether their data root is configured."""
     console = Console()
     table = Table(title="Datasets")
-    for column in ("name", "from plugin", "root", "default split", "summary"):
+    table.add_column("name", no_wrap=True)
+    table.add_column("from plugin", no_wrap=True)
+    for column in ("root", "default split", "summary"):
         table.add_column(column)
     for entry in registry.list_datasets():
         cls = entry.cls
