@@ -14,7 +14,8 @@ per-channel means are averaged.  Two windows:
   use_sample_covariance=False, data_range=255``;
 * ``"uniform"``: 7x7 box, sample covariance -- scikit-image's defaults.
 
-Why it is fast (about 10x a per-image scikit-image loop on two cores):
+Why it is fast (11-14x a per-image scikit-image loop on two cores for 128x128
+completions with a centre hole; about 6x for pairs that differ everywhere):
 
 * The four filtered planes are of ``u = x + y`` and ``v = x - y`` (and their
   squares) rather than the usual five of x, y, x², y², xy, because SSIM only
@@ -61,6 +62,7 @@ K2 = 0.03
 #: near the L2 cache (16 and up ran 1.6x slower); fewer images per chunk also
 #: make the union of their differing columns tighter
 _CHUNK_PIXELS = 4 * 128 * 128
+#: chunk workers at most (never more than CPUs): each OpenCV call also threads itself
 _MAX_WORKERS = 8
 
 
@@ -320,33 +322,29 @@ def _segment_sum(values: np.ndarray, starts: np.ndarray, stops: np.ndarray | Non
 
 
 def _ssim_map(filtered: np.ndarray, window: _Window) -> np.ndarray:
-    """SSIM map from the filtered planes of u = x + y and v = x - y (destroys them).
+    """SSIM map from the filtered planes of u = x + y and v = x - y (overwrites them).
 
     With means mu, mv and local variances Vu, Vv of u and v, scikit-image's
     (2 mx my + C1)(2 cov + C2) / ((mx² + my² + C1)(var x + var y + C2)) equals
-    (mu² - mv² + 2 C1)(Vu - Vv + 2 C2') / ((mu² + mv² + 2 C1)(Vu + Vv + 2 C2'))
-    with C2' = C2 / cov_norm.  Where x == y over a window, mv = Vv = 0 and the
+    (P - mv²)(Q - Vv) / ((P + mv²)(Q + Vv)), where P = mu² + 2 C1 and
+    Q = Vu + 2 C2 / cov_norm.  Where x == y over a window, mv = Vv = 0 and the
     ratio is exactly 1, which is what makes skipping identical regions exact.
     """
     mu, mv, uu, vv = filtered
-    c1 = 2 * (K1 * DATA_RANGE) ** 2
-    c2 = 2 * (K2 * DATA_RANGE) ** 2 / window.cov_norm
-    np.multiply(mu, mu, out=mu)  # mu²
-    np.multiply(mv, mv, out=mv)  # mv²
+    np.multiply(mu, mu, out=mu)
+    np.multiply(mv, mv, out=mv)
     np.subtract(uu, mu, out=uu)  # Vu
+    uu += 2 * (K2 * DATA_RANGE) ** 2 / window.cov_norm  # Q
     np.subtract(vv, mv, out=vv)  # Vv
-    numerator = np.subtract(mu, mv)
-    numerator += c1
+    mu += 2 * (K1 * DATA_RANGE) ** 2  # P
+    ssim_map = np.subtract(mu, mv)
     np.add(mu, mv, out=mu)
-    mu += c1  # denominator, luminance part
     np.subtract(uu, vv, out=mv)
-    mv += c2  # numerator, structure part
     np.add(uu, vv, out=uu)
-    uu += c2  # denominator, structure part
-    numerator *= mv
+    ssim_map *= mv
     mu *= uu
-    numerator /= mu
-    return numerator
+    ssim_map /= mu
+    return ssim_map
 
 
 _pool: tuple[int, Executor] | None = None

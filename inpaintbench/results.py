@@ -114,6 +114,7 @@ class ResultsStore:
         stored = self.read_record()
         if stored is None:
             return
+        record = json.loads(json.dumps(record))  # compare as stored: tuples become lists
         for key in COMPATIBILITY_KEYS:
             if stored.get(key) != record.get(key):
                 raise ResultsError(

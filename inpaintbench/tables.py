@@ -50,6 +50,11 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
             values = np.stack(
                 [_values(scores, name, column, common) * scale for name in scored], axis=1
             )
+            # A hole score is NaN when the hole lies wholly in SSIM's cropped border; the
+            # mask is the same for every method, so dropping that item keeps the pairing.
+            values = values[~np.isnan(values).any(axis=1)]
+            if len(values) == 0:
+                continue
             low, high = paired_bootstrap_ci(values, n_resamples=n_resamples, seed=seed)
             for j, name in enumerate(scored):
                 index = summary.index[summary["method"] == name][0]

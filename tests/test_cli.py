@@ -83,3 +83,58 @@ def test_bad_input_gets_one_clear_line(runner, args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+class _Weighted:
+    """A throw-away plugin whose method needs a checkpoint (a file holding one grey level)."""
+
+    from inpaintbench import TrainableMethod, hookimpl
+
+    class Net(TrainableMethod):
+        name = "grey-net"
+        summary = "fills the hole with the grey level stored in its checkpoint"
+
+        @classmethod
+        def train(cls, config):
+            raise NotImplementedError("not needed by this test")
+
+        def load_checkpoint(self, path):
+            self.level = int(path.read_text())
+
+        def inpaint_one(self, image, mask):
+            return image * 0 + self.level
+
+    @hookimpl
+    def register_methods(self, register):
+        register(self.Net)
+
+
+@pytest.fixture
+def weighted_plugin():
+    from inpaintbench import plugins
+
+    plugins.reset()
+    plugins.plugin_manager().register(_Weighted(), name="weighted")
+    yield
+    plugins.reset()
+
+
+def test_untrained_methods_are_listed_not_dropped(runner, tmp_path, weighted_plugin):
+    result = runner.invoke(main, ["compare", "--methods", "grey-net,telea", "--limit", "2", "--out", "res", "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert "not trained" in result.output and "inpaintbench train grey-net" in result.output
+    table = pd.read_csv(tmp_path / "res" / "table.csv")
+    assert list(table["method"]) == ["grey-net", "telea"]
+    assert table.loc[0, "n"] == 0 and table.loc[1, "n"] == 2
+
+
+def test_checkpoints_are_loaded_and_hashed(runner, tmp_path, weighted_plugin):
+    import hashlib
+
+    (tmp_path / "weights.txt").write_text("128")
+    result = runner.invoke(main, ["compare", "--methods", "grey-net", "--limit", "2", "--out", "res", "--checkpoint", "grey-net=weights.txt"])
+    assert result.exit_code == 0, result.output
+    entry = json.loads((tmp_path / "res" / "run.json").read_text())["methods"]["grey-net"]
+    assert entry["checkpoint_sha256"] == hashlib.sha256(b"128").hexdigest()
+    scores = pd.read_csv(tmp_path / "res" / "scores.csv")
+    assert len(scores) == 2 and scores["l1_hole"].gt(0).all()

@@ -62,7 +62,7 @@ def test_single_item_collapses_to_its_value():
     np.testing.assert_array_equal(high, [0.3, 27.5])
 
 
-def test_memory_chunking_does_not_change_the_answer_shape_or_coverage(monkeypatch):
+def test_resampling_in_small_chunks_gives_a_comparable_interval(monkeypatch):
     values = scores(300)
     whole = paired_bootstrap_ci(values, n_resamples=200)
     monkeypatch.setattr(statistics, "_MAX_GATHERED", 300 * 3 * 7)  # 7 resamples per chunk
