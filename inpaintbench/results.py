@@ -123,7 +123,9 @@ class ResultsStore:
                 )
         for name, method in record.get("methods", {}).items():
             before = stored.get("methods", {}).get(name)
-            if before is not None and _method_identity(before) != _method_identity(method):
+            if before is None or "unavailable" in (before.get("status"), method.get("status")):
+                continue
+            if _method_identity(before) != _method_identity(method):
                 raise ResultsError(
                     f"{self.root} holds {name!r} results with other options or checkpoint "
                     f"({_method_identity(before)} vs {_method_identity(method)}); use another --out"
@@ -132,7 +134,12 @@ class ResultsStore:
     def write_record(self, record: dict[str, Any]) -> None:
         """Merge this run's record into the stored one (methods accumulate across reruns)."""
         stored = self.read_record() or {}
-        merged = {**stored, **record, "methods": {**stored.get("methods", {}), **record.get("methods", {})}}
+        methods = dict(stored.get("methods", {}))
+        for name, entry in record.get("methods", {}).items():
+            # a method that could not start this time keeps the entry of the run that scored it
+            if entry.get("status") != "unavailable" or methods.get(name, {}).get("status") in (None, "unavailable"):
+                methods[name] = entry
+        merged = {**stored, **record, "methods": methods}
         write_atomic(self.record_path, json.dumps(merged, indent=2, sort_keys=True) + "\n")
 
     # -- per-image scores --------------------------------------------------------------

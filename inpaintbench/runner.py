@@ -146,7 +146,8 @@ def evaluate(
             report.unreadable.append((item_id, reason))
         _save_references(store, batch, keep)
         for name, method in list(active.items()):
-            rows = [k for k, i in enumerate(batch.ids) if i in set(pending[name])]
+            todo = set(pending[name])
+            rows = [k for k, i in enumerate(batch.ids) if i in todo]
             if rows:
                 try:
                     _run_method(store, name, method, batch, rows, keep)

@@ -50,3 +50,14 @@ def test_scores_frame_keeps_one_row_per_pair(tmp_path):
     assert len(frame) == 1 and frame.iloc[0]["psnr"] == 1.0
     store.save_image("m", "a", np.zeros((4, 4, 3), np.uint8))
     assert store.image_path("m", "a").exists()
+
+
+def test_a_method_that_cannot_start_on_a_rerun_keeps_its_scored_entry(tmp_path):
+    store = ResultsStore(tmp_path)
+    base = {"dataset": "sample", "split": "test", "protocol": {}, "seed": 0, "metrics": {}}
+    scored = {**base, "methods": {"net": {"options": {}, "checkpoint_sha256": "abc", "status": "ok"}}}
+    store.write_record(scored)
+    rerun = {**base, "methods": {"net": {"status": "unavailable", "reason": "not trained"}}}
+    store.check_compatible(rerun)
+    store.write_record(rerun)
+    assert store.read_record()["methods"]["net"]["checkpoint_sha256"] == "abc"

@@ -90,6 +90,9 @@ def _evaluate_with_progress(spec: RunSpec, methods: dict[str, Method], store: Re
             progress.stop()
             console.print(f"interrupted: finished pairs are stored in {store.root}; rerun the same command to continue")
             raise SystemExit(130)
+    skipped = sum(report.skipped.values())
+    if skipped:
+        console.print(f"resumed: {skipped} (image, method) pairs were already scored in {store.root}")
     for item_id, reason in report.unreadable:
         console.print(f"[yellow]skipped[/yellow] {reason}")
     for name, message in report.failed_methods.items():
