@@ -13,7 +13,11 @@ import dataclasses
 import cv2
 import numpy as np
 
-from .masks import MaskSpec, item_rng, make_mask
+from .errors import InpaintbenchError
+from .masks import MaskSpec, center_mask, item_rng, make_mask
+
+#: smallest benchmark image: the SSIM window plus a border on each side
+MIN_IMAGE_SIZE = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +30,12 @@ class Protocol:
     hole_size: int | None = None
 
     def __post_init__(self) -> None:
+        if self.image_size < MIN_IMAGE_SIZE:
+            raise InpaintbenchError(
+                f"image size {self.image_size} is too small: SSIM's 11x11 window needs at least {MIN_IMAGE_SIZE} px"
+            )
         MaskSpec.parse(self.mask)  # fail early on a bad --mask
+        center_mask(self.image_size, self.center_hole)  # and on a hole that does not fit
 
     @property
     def center_hole(self) -> int:

@@ -36,6 +36,15 @@ def test_compare_writes_every_output(runner, tmp_path):
     assert grid.shape[0] > 3 * 128 and grid.shape[1] == 4 * 128 + 3 * 2  # input | 2 methods | truth
 
 
+def test_compare_with_no_arguments_runs_every_method_on_the_whole_sample_set(runner, tmp_path):
+    result = runner.invoke(main, ["compare"])  # the README's main job
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "results" / "sample-test-center-s0" / "table.csv")
+    assert set(table["method"]) >= {"telea", "navier-stokes", "biharmonic", "mean-fill"}
+    assert (table["n"] >= 40).all() and (table["status"] == "ok").all()
+    assert "Table VI" in result.output
+
+
 def test_rerun_skips_scored_pairs_and_table_retabulates(runner, tmp_path):
     args = ["compare", "--methods", "telea", "--limit", "3", "--out", "res", "--format", "csv"]
     first = runner.invoke(main, args)

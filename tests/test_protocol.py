@@ -1,4 +1,7 @@
 import numpy as np
+import pytest
+
+from inpaintbench.errors import InpaintbenchError
 
 from inpaintbench.protocol import Protocol, center_crop, resize_shorter_side
 
@@ -23,3 +26,9 @@ def test_other_resolution_is_one_option_away():
     assert protocol.prepare(np.zeros((300, 400, 3), np.uint8)).shape == (256, 256, 3)
     assert protocol.make_mask("x", 0).sum() == 128 * 128
     assert protocol.key != Protocol().key
+
+
+@pytest.mark.parametrize("kwargs, message", [({"image_size": 8}, "too small"), ({"hole_size": 200}, "does not fit")])
+def test_impossible_protocols_are_refused_up_front(kwargs, message):
+    with pytest.raises(InpaintbenchError, match=message):
+        Protocol(**kwargs)
