@@ -151,12 +151,21 @@ def to_latex(summary: pd.DataFrame, record: dict[str, Any]) -> str:
 
 
 def to_rich(summary: pd.DataFrame, record: dict[str, Any]):
+    """The terminal table: each mean over its (dimmed) interval, so it fits 100 columns."""
     from rich.table import Table
+    from rich.text import Text
 
     header, body = cells(summary)
     table = Table(title="Reconstruction quality (Table VI layout)", caption=caption(record))
     for i, label in enumerate(header):
-        table.add_column(label, justify="left" if i == 0 else "right")
+        table.add_column(label, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for line in body:
-        table.add_row(*line)
+        row = [Text(line[0])]
+        for cell in line[1:]:
+            mean, _, interval = cell.partition(" [")
+            text = Text(mean)
+            if interval:
+                text.append("\n" + interval.rstrip("]").replace(", ", " – "), style="dim")
+            row.append(text)
+        table.add_row(*row)
     return table
