@@ -94,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--memory-sizes", default="250,1000")
+    parser.add_argument("--memory-sizes", default="100,3000")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 #: gathered values held at once (float64), bounding memory for large tables
-_MAX_GATHERED = 1 << 22
+_MAX_GATHERED = 1 << 20
 
 
 def paired_bootstrap_ci(
