@@ -7,12 +7,14 @@ import importlib.metadata
 import platform
 from pathlib import Path
 
-_PACKAGES = ("inpaintbench", "numpy", "opencv-python-headless", "scikit-image", "torch", "pandas", "pluggy")
+_PACKAGES = ("inpaintbench", "numpy", "scikit-image", "scipy", "torch", "pandas", "pluggy")
 
 
 def versions() -> dict[str, str]:
     """Python and the installed versions of the packages that shape the numbers."""
-    found = {"python": platform.python_version()}
+    import cv2
+
+    found = {"python": platform.python_version(), "opencv": cv2.__version__}
     for package in _PACKAGES:
         try:
             found[package] = importlib.metadata.version(package)
