@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import platform
@@ -21,6 +22,24 @@ def versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return found
+
+
+def distribution_of(cls: type) -> str | None:
+    """``"name version"`` of the installed distribution that ships ``cls`` (a method's plugin)."""
+    top_level = cls.__module__.split(".")[0]
+    names = _packages_distributions().get(top_level) or []
+    for name in names:
+        try:
+            return f"{name} {importlib.metadata.version(name)}"
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+@functools.cache
+def _packages_distributions() -> dict[str, list[str]]:
+    """Top-level module -> distributions; scanning every installed package takes ~0.1 s, so once."""
+    return importlib.metadata.packages_distributions()
 
 
 def file_sha256(path: Path) -> str:

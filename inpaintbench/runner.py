@@ -23,7 +23,7 @@ from .errors import InpaintbenchError
 from .methods import Method, check_output, composite
 from .metrics import SCORE_SETTINGS, score_batch
 from .protocol import Protocol
-from .provenance import file_sha256, versions
+from .provenance import distribution_of, file_sha256, versions
 from .results import ResultsStore
 
 #: a method whose batches fail this many times in a row is stopped for the run
@@ -90,7 +90,13 @@ def run_record(spec: RunSpec, item_ids: list[str], methods: dict[str, Method], u
     """The provenance written to run.json."""
     method_entries = {}
     for name, method in methods.items():
-        entry = {"options": method.describe_options(), "device": method.device, "status": "ok"}
+        entry = {
+            "options": method.describe_options(),
+            "device": method.device,
+            "status": "ok",
+            "code": f"{type(method).__module__}.{type(method).__qualname__}",
+            "distribution": distribution_of(type(method)),
+        }
         if method.checkpoint is not None:
             entry["checkpoint"] = str(method.checkpoint)
             entry["checkpoint_sha256"] = file_sha256(method.checkpoint)
