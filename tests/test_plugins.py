@@ -71,6 +71,10 @@ def test_docs_example_plugin_runs_in_compare(installed_plugins, tmp_path):
     table = result.stdout
     assert table.startswith("method,") and "row-mean" in table and "telea" in table
     assert (tmp_path / "res" / "scores" / "row-mean.jsonl").exists()
+    import json
+
+    entry = json.loads((tmp_path / "res" / "run.json").read_text())["methods"]["row-mean"]
+    assert entry["distribution"] == "inpaintbench-rowmean 0.1.0" and entry["options"] == {"brightness": 1.0}
 
 
 class _Throwaway:
