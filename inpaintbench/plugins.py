@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.metadata
-from typing import Any
 
 import pluggy
 
@@ -59,10 +58,6 @@ def record_failure(failure: PluginFailure) -> None:
     """Keep a failure found later (while registering) beside the import failures."""
     _load().failures.append(failure)
 
-
-def plugin_source(plugin: Any) -> str:
-    """The name under which the manager knows a plugin (entry point or module)."""
-    return plugin_manager().get_name(plugin) or repr(plugin)
 
 
 def reset() -> None:

@@ -107,10 +107,6 @@ def method_class(name: str) -> type[Method]:
     return _lookup("method", name).cls
 
 
-def method_source(name: str) -> str:
-    return _lookup("method", name).source
-
-
 def dataset_class(name: str) -> type[Dataset]:
     return _lookup("dataset", name).cls
 

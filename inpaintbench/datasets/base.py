@@ -75,10 +75,6 @@ class Dataset(ABC):
         Raises :class:`~inpaintbench.errors.ImageReadError` for an unreadable item.
         """
 
-    def describe(self) -> str:
-        """Where the data comes from, for run records."""
-        return f"{self.name}:{self.split}@{self.root}"
-
 
 def env_var(dataset_name: str) -> str:
     """The environment variable that holds a dataset's root, e.g. INPAINTBENCH_PARIS_STREETVIEW_ROOT."""
