@@ -125,12 +125,15 @@ def evaluate(
     store: ResultsStore,
     unavailable: dict[str, str] | None = None,
     advance: Callable[[int], None] = lambda n: None,
+    on_start: Callable[[int], None] = lambda total: None,
 ) -> Report:
     """Score every method on every selected item not yet in ``store``.
 
-    ``advance(n)`` is called as (item, method) pairs finish or are skipped, for progress bars.
+    For progress bars: ``on_start(total)`` is called once with the number of
+    (item, method) pairs, then ``advance(n)`` as pairs finish or are skipped.
     """
     item_ids = select_items(spec.dataset.item_ids(), spec.limit, spec.seed)
+    on_start(len(item_ids) * len(methods))
     record = run_record(spec, item_ids, methods, unavailable or {})
     store.check_compatible(record)
     store.write_record(record)

@@ -15,7 +15,7 @@ from ..methods import Method
 from ..protocol import Protocol
 from ..reports import write_reports
 from ..results import ResultsStore
-from ..runner import RunSpec, evaluate, select_items
+from ..runner import RunSpec, evaluate
 from ..tables import FORMATS
 
 
@@ -80,12 +80,15 @@ def _build_methods(
 
 def _evaluate_with_progress(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str]):
     console = Console(stderr=True)
-    total = len(select_items(spec.dataset.item_ids(), spec.limit, spec.seed)) * len(methods)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(f"{', '.join(methods) or 'nothing'} on {spec.dataset.name}", total=total)
+        task = progress.add_task(f"{', '.join(methods) or 'nothing'} on {spec.dataset.name}", total=None)
         try:
-            report = evaluate(spec, methods, store, unavailable, advance=lambda n: progress.advance(task, n))
+            report = evaluate(
+                spec, methods, store, unavailable,
+                advance=lambda n: progress.advance(task, n),
+                on_start=lambda total: progress.update(task, total=total),
+            )
         except KeyboardInterrupt:
             progress.stop()
             console.print(f"interrupted: finished pairs are stored in {store.root}; rerun the same command to continue")
