@@ -13,7 +13,7 @@ import pandas as pd
 from .errors import ResultsError
 from .grid import comparison_grid
 from .results import ResultsStore, write_atomic, write_png_atomic
-from .tables import summarize, to_csv, to_latex, to_markdown
+from .tables import summarize, summarize_by_area, to_csv, to_latex, to_markdown
 
 
 def load_summary(store: ResultsStore) -> tuple[pd.DataFrame, dict]:
@@ -25,7 +25,10 @@ def load_summary(store: ResultsStore) -> tuple[pd.DataFrame, dict]:
 
 
 def write_reports(store: ResultsStore, grid_rows: int = 8) -> tuple[pd.DataFrame, dict, list[Path]]:
-    """Write table.{csv,md,tex}, scores.csv and grid.png; return the summary, record and paths."""
+    """Write table.{csv,md,tex}, scores.csv, grid.png (and table_by_area.csv for irregular masks).
+
+    Returns the summary, the run record and the paths written.
+    """
     summary, record = load_summary(store)
     root = store.root
     written = [root / "table.csv", root / "table.md", root / "table.tex", root / "scores.csv"]
@@ -33,6 +36,10 @@ def write_reports(store: ResultsStore, grid_rows: int = 8) -> tuple[pd.DataFrame
     write_atomic(written[1], to_markdown(summary, record))
     write_atomic(written[2], to_latex(summary, record))
     write_atomic(written[3], store.scores().to_csv(index=False, float_format="%.6g"))
+    scores = store.scores()
+    if str(record.get("protocol", {}).get("mask", "")).startswith("irregular") and "hole_fraction" in scores:
+        written.append(root / "table_by_area.csv")
+        write_atomic(written[-1], to_csv(summarize_by_area(scores, record)))
     scored = [name for name in summary["method"] if (root / "images" / name).is_dir()]
     grid = comparison_grid(store, scored, grid_rows) if scored else None
     if grid is not None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .masks import IRREGULAR_BINS
 from .statistics import paired_bootstrap_ci
 
 #: (column, header, scale, decimals): what the table shows, in order
@@ -67,6 +68,21 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
             summary.loc[index, "n"] = len(common)
             summary.loc[index, "seconds"] = own["seconds"].mean()
     return summary
+
+
+def summarize_by_area(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1000) -> pd.DataFrame:
+    """:func:`summarize` per hole-area bin (LaMa-style irregular-mask tables), with an ``area`` column.
+
+    Bins are those of the irregular protocol; an item falls in the bin holding its
+    ``hole_fraction`` (the same for every method, since masks are shared).
+    """
+    parts = []
+    for low, high in IRREGULAR_BINS:
+        inside = scores[(scores["hole_fraction"] >= low) & (scores["hole_fraction"] < high)]
+        if len(inside):
+            label = f"{round(low * 100)}-{round(high * 100)} %"
+            parts.append(summarize(inside, record, n_resamples).assign(area=label))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["area", "method"])
 
 
 def _common_items(scores: pd.DataFrame, methods: list[str]) -> list[str]:

@@ -147,3 +147,15 @@ def test_checkpoints_are_loaded_and_hashed(runner, tmp_path, weighted_plugin):
     assert entry["checkpoint_sha256"] == hashlib.sha256(b"128").hexdigest()
     scores = pd.read_csv(tmp_path / "res" / "scores.csv")
     assert len(scores) == 2 and scores["l1_hole"].gt(0).all()
+
+
+def test_irregular_masks_get_a_table_per_area_bin(runner, tmp_path):
+    result = runner.invoke(main, ["compare", "--methods", "telea,mean-fill", "--mask", "irregular", "--limit", "12", "--out", "irr"])
+    assert result.exit_code == 0, result.output
+    by_area = pd.read_csv(tmp_path / "irr" / "table_by_area.csv")
+    scores = pd.read_csv(tmp_path / "irr" / "scores.csv")
+    assert set(by_area["method"]) == {"telea", "mean-fill"}
+    assert by_area.groupby("method")["n"].sum().eq(12).all()  # every item in exactly one bin
+    assert by_area["area"].nunique() == len({int(f * 10) for f in scores["hole_fraction"]})
+    shown = runner.invoke(main, ["table", "irr", "--by-area", "--format", "md"])
+    assert shown.exit_code == 0 and shown.output.count("| Method |") == by_area["area"].nunique()

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from ..reports import write_reports
 from ..results import ResultsStore
-from ..tables import FORMATS, to_csv, to_latex, to_markdown, to_rich
+from ..tables import FORMATS, summarize_by_area, to_csv, to_latex, to_markdown, to_rich
 
 
 def print_table(summary: pd.DataFrame, record: dict, fmt: str) -> None:
@@ -28,10 +28,21 @@ def print_table(summary: pd.DataFrame, record: dict, fmt: str) -> None:
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True)
 @click.option("--grid-rows", default=8, show_default=True)
-def table_command(results_dir: Path, fmt: str, grid_rows: int) -> None:
+@click.option("--by-area", is_flag=True, help="One table per hole-area bin (10-20 %, ..., 50-60 %), for irregular masks.")
+def table_command(results_dir: Path, fmt: str, grid_rows: int, by_area: bool) -> None:
     """Print (and rewrite) the table of a results directory."""
-    summary, record, _ = write_reports(ResultsStore(results_dir), grid_rows)
-    print_table(summary, record, fmt)
+    store = ResultsStore(results_dir)
+    summary, record, _ = write_reports(store, grid_rows)
+    if not by_area:
+        print_table(summary, record, fmt)
+        return
+    by_bin = summarize_by_area(store.scores(), record)
+    if fmt == "csv":
+        click.echo(to_csv(by_bin), nl=False)
+        return
+    for area, part in by_bin.groupby("area", sort=False):
+        click.echo(f"hole area {area}")
+        print_table(part.drop(columns="area").reset_index(drop=True), record, fmt)
 
 
 COMMANDS = (table_command,)
