@@ -147,3 +147,15 @@ def test_non_ascii_path(tmp_path):
     path.write_bytes(encode(rgb_image()[:, :, ::-1]))
     np.testing.assert_array_equal(read_image(path), rgb_image())
     np.testing.assert_array_equal(read_image(str(path)), rgb_image())
+
+
+def test_cmyk_jpeg_is_read_as_rgb(tmp_path):
+    """ImageNet holds a few CMYK JPEGs; they must not be taken for BGRA."""
+    from PIL import Image
+    from skimage import data
+
+    rgb = data.astronaut()
+    Image.fromarray(rgb).convert("CMYK").save(tmp_path / "cmyk.jpg", quality=95)
+    decoded = read_image(tmp_path / "cmyk.jpg")
+    assert decoded.shape == rgb.shape
+    assert np.abs(decoded.astype(int) - rgb).mean() < 5
