@@ -6,6 +6,7 @@ table`` and a resumed ``compare`` always agree with what is on disk.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -16,27 +17,32 @@ from .results import ResultsStore, write_atomic, write_png_atomic
 from .tables import summarize, summarize_by_area, to_csv, to_latex, to_markdown
 
 
-def load_summary(store: ResultsStore) -> tuple[pd.DataFrame, dict]:
-    """The per-method summary of a results directory, and its run record."""
+@dataclasses.dataclass(frozen=True)
+class Reports:
+    """What :func:`write_reports` derived from a results directory."""
+
+    summary: pd.DataFrame
+    record: dict
+    scores: pd.DataFrame
+    written: list[Path]
+
+
+def write_reports(store: ResultsStore, grid_rows: int = 8) -> Reports:
+    """Write table.{csv,md,tex}, scores.csv, grid.png (and table_by_area.csv for irregular masks).
+
+    The stored rows are read once; every file is a rendering of them.
+    """
     record = store.read_record()
     if record is None:
         raise ResultsError(f"{store.root} has no {store.record_path.name}: not an inpaintbench results directory")
-    return summarize(store.scores(), record), record
-
-
-def write_reports(store: ResultsStore, grid_rows: int = 8) -> tuple[pd.DataFrame, dict, list[Path]]:
-    """Write table.{csv,md,tex}, scores.csv, grid.png (and table_by_area.csv for irregular masks).
-
-    Returns the summary, the run record and the paths written.
-    """
-    summary, record = load_summary(store)
+    scores = store.scores()
+    summary = summarize(scores, record)
     root = store.root
     written = [root / "table.csv", root / "table.md", root / "table.tex", root / "scores.csv"]
     write_atomic(written[0], to_csv(summary))
     write_atomic(written[1], to_markdown(summary, record))
     write_atomic(written[2], to_latex(summary, record))
-    write_atomic(written[3], store.scores().to_csv(index=False, float_format="%.6g"))
-    scores = store.scores()
+    write_atomic(written[3], scores.to_csv(index=False, float_format="%.6g"))
     if str(record.get("protocol", {}).get("mask", "")).startswith("irregular") and "hole_fraction" in scores:
         written.append(root / "table_by_area.csv")
         write_atomic(written[-1], to_csv(summarize_by_area(scores, record)))
@@ -45,4 +51,4 @@ def write_reports(store: ResultsStore, grid_rows: int = 8) -> tuple[pd.DataFrame
     if grid is not None:
         write_png_atomic(root / "grid.png", grid)
         written.append(root / "grid.png")
-    return summary, record, written
+    return Reports(summary, record, scores, written)

@@ -49,10 +49,10 @@ class Batch:
     targets: np.ndarray  # (N, S, S, 3) uint8 ground truth: scorer only, never a method
     masks: np.ndarray  # (N, S, S) bool
     unreadable: list[tuple[str, str]]  # (item id, reason)
+    masked: np.ndarray = dataclasses.field(init=False)  # what methods see: holes zeroed
 
-    @property
-    def masked(self) -> np.ndarray:
-        return np.where(self.masks[..., None], np.uint8(0), self.targets)
+    def __post_init__(self) -> None:
+        self.masked = np.where(self.masks[..., None], np.uint8(0), self.targets)
 
 
 @dataclasses.dataclass
@@ -61,8 +61,10 @@ class Report:
 
     scored: dict[str, int]
     skipped: dict[str, int]
-    failed_methods: dict[str, str]
+    failed_methods: dict[str, str]  # methods stopped after repeated errors
     unreadable: list[tuple[str, str]]
+    #: this run's errors per method: (items in the failed batch, message)
+    method_errors: dict[str, list[tuple[int, str]]] = dataclasses.field(default_factory=dict)
 
 
 def select_items(item_ids: list[str], limit: int | None, seed: int) -> list[str]:
@@ -165,6 +167,7 @@ def evaluate(
                 except Exception as error:  # a plugin's bug must not sink the other methods
                     message = _one_line(error)
                     store.append_failure("inpaint", message, method=name, items=[batch.ids[k] for k in rows])
+                    report.method_errors.setdefault(name, []).append((len(rows), message))
                     failures_in_a_row[name] += 1
                     if failures_in_a_row[name] >= MAX_CONSECUTIVE_FAILURES:
                         report.failed_methods[name] = message

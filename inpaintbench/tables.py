@@ -106,23 +106,31 @@ def caption(record: dict[str, Any]) -> str:
     )
 
 
-def cells(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    """Header and text cells shared by every renderer."""
+#: one table cell: its main text, and the CI bounds as text when it is a metric
+Cell = tuple[str, tuple[str, str] | None]
+
+
+def cells(summary: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
+    """Header and cells shared by every renderer; each renderer lays out the interval its own way."""
     header = ["Method", *[label for _, label, _, _ in METRICS], "s/image", "n"]
     body = []
     for _, row in summary.iterrows():
-        line = [str(row["method"])]
+        line: list[Cell] = [(str(row["method"]), None)]
         if row.get("status", "ok") != "ok" or _missing(row.get("psnr")):
-            line += ["—"] * (len(METRICS) + 1) + [str(row.get("status"))]
+            line += [("—", None)] * (len(METRICS) + 1) + [(str(row.get("status")), None)]
         else:
             for column, _, _, decimals in METRICS:
-                line.append(
-                    f"{row[column]:.{decimals}f} [{row[column + '_low']:.{decimals}f}, "
-                    f"{row[column + '_high']:.{decimals}f}]"
-                )
-            line += [_seconds(row["seconds"]), str(int(row["n"]))]
+                low, high = (f"{row[column + suffix]:.{decimals}f}" for suffix in ("_low", "_high"))
+                line.append((f"{row[column]:.{decimals}f}", (low, high)))
+            line += [(_seconds(row["seconds"]), None), (str(int(row["n"])), None)]
         body.append(line)
     return header, body
+
+
+def _inline(cell: Cell) -> str:
+    """``mean [low, high]``, the paper-table form."""
+    text, interval = cell
+    return f"{text} [{interval[0]}, {interval[1]}]" if interval else text
 
 
 def _missing(value: Any) -> bool:
@@ -136,7 +144,7 @@ def _seconds(value: float) -> str:
 def to_markdown(summary: pd.DataFrame, record: dict[str, Any]) -> str:
     header, body = cells(summary)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
-    lines += ["| " + " | ".join(line) + " |" for line in body]
+    lines += ["| " + " | ".join(_inline(cell) for cell in line) + " |" for line in body]
     return "\n".join(lines) + f"\n\n{caption(record)}\n"
 
 
@@ -158,7 +166,7 @@ def to_latex(summary: pd.DataFrame, record: dict[str, Any]) -> str:
         r"\toprule",
         " & ".join(escape(h) for h in header) + r" \\",
         r"\midrule",
-        *[" & ".join(escape(c) for c in line) + r" \\" for line in body],
+        *[" & ".join(escape(_inline(cell)) for cell in line) + r" \\" for line in body],
         r"\bottomrule",
         r"\end{tabular}",
         r"\end{table}",
@@ -176,12 +184,11 @@ def to_rich(summary: pd.DataFrame, record: dict[str, Any]):
     for i, label in enumerate(header):
         table.add_column(label, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for line in body:
-        row = [Text(line[0])]
-        for cell in line[1:]:
-            mean, _, interval = cell.partition(" [")
-            text = Text(mean)
+        row = []
+        for text, interval in line:
+            cell = Text(text)
             if interval:
-                text.append("\n" + interval.rstrip("]").replace(", ", " – "), style="dim")
-            row.append(text)
+                cell.append(f"\n{interval[0]} – {interval[1]}", style="dim")
+            row.append(cell)
         table.add_row(*row)
     return table

@@ -100,6 +100,7 @@ def test_a_raising_method_is_reported_and_the_others_finish(photo_folder, tmp_pa
     report = evaluate(_spec(photo_folder, batch_size=2), {"broken": Broken(), "identity": Identity()}, store)
     assert report.scored == {"broken": 0, "identity": 6}
     assert "weights exploded" in report.failed_methods["broken"]
+    assert sum(count for count, _ in report.method_errors["broken"]) == 6 and "identity" not in report.method_errors
     assert any(f["method"] == "broken" and "weights exploded" in f["error"] for f in store.failures())
 
 

@@ -98,11 +98,10 @@ def _evaluate_with_progress(spec: RunSpec, methods: dict[str, Method], store: Re
         console.print(f"resumed: {skipped} (image, method) pairs were already scored in {store.root}")
     for item_id, reason in report.unreadable:
         console.print(f"[yellow]skipped[/yellow] {reason}")
-    for name, message in report.failed_methods.items():
-        console.print(f"[red]method {name!r} stopped after repeated errors:[/red] {message}")
-    for failure in store.failures():
-        if failure["stage"] == "inpaint" and failure["method"] not in report.failed_methods:
-            console.print(f"[red]method {failure['method']!r} failed on {len(failure['items'])} item(s):[/red] {failure['error']}")
+    for name, errors in report.method_errors.items():
+        items = sum(count for count, _ in errors)
+        state = "stopped after repeated errors" if name in report.failed_methods else f"failed on {items} item(s)"
+        console.print(f"[red]method {name!r} {state}:[/red] {errors[-1][1]} (all errors: {store.root / 'failures.jsonl'})")
     return report
 
 
@@ -170,9 +169,9 @@ def _merged_order(store: ResultsStore, names: list[str]) -> list[str]:
 def _print_summary(store: ResultsStore, grid_rows: int, fmt: str) -> None:
     from .table import print_table
 
-    summary, record, written = write_reports(store, grid_rows)
-    print_table(summary, record, fmt)
-    Console(stderr=True).print(f"wrote {', '.join(str(p) for p in written)}")
+    reports = write_reports(store, grid_rows)
+    print_table(reports.summary, reports.record, fmt)
+    Console(stderr=True).print(f"wrote {', '.join(str(p) for p in reports.written)}")
 
 
 COMMANDS = (compare_command, run_command)

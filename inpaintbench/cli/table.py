@@ -31,12 +31,12 @@ def print_table(summary: pd.DataFrame, record: dict, fmt: str) -> None:
 @click.option("--by-area", is_flag=True, help="One table per hole-area bin (10-20 %, ..., 50-60 %), for irregular masks.")
 def table_command(results_dir: Path, fmt: str, grid_rows: int, by_area: bool) -> None:
     """Print (and rewrite) the table of a results directory."""
-    store = ResultsStore(results_dir)
-    summary, record, _ = write_reports(store, grid_rows)
+    reports = write_reports(ResultsStore(results_dir), grid_rows)
     if not by_area:
-        print_table(summary, record, fmt)
+        print_table(reports.summary, reports.record, fmt)
         return
-    by_bin = summarize_by_area(store.scores(), record)
+    record = reports.record
+    by_bin = summarize_by_area(reports.scores, record)
     if fmt == "csv":
         click.echo(to_csv(by_bin), nl=False)
         return
