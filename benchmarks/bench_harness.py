@@ -78,12 +78,17 @@ def harness(folder: Path, out: Path) -> float:
 
 
 def peak_memory_mb(count: int, workdir: Path) -> float:
-    """Peak RSS of a fresh process running the harness on ``count`` images."""
+    """Peak RSS of a fresh process running the harness on ``count`` images.
+
+    Read from /proc/self/status (VmHWM): ``ru_maxrss`` would carry over this
+    parent's peak through fork + exec on Linux and hide any growth.
+    """
     folder = workdir / f"mem{count}"
     make_photos(folder, count)
     code = (
-        "import sys, resource; sys.path.insert(0, %r); import bench_harness as b; from pathlib import Path;"
-        "b.harness(Path(%r), Path(%r)); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "import sys; sys.path.insert(0, %r); import bench_harness as b; from pathlib import Path;"
+        "b.harness(Path(%r), Path(%r));"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
     ) % (str(Path(__file__).parent), str(folder), str(workdir / f"out{count}"))
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return int(output.split()[-1]) / 1024
