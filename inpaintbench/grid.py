@@ -26,10 +26,14 @@ def comparison_grid(store: ResultsStore, methods: list[str], max_rows: int = 8) 
             break
     if not rows:
         return None
+    return tile(rows, ["input", *methods, "ground truth"])
+
+
+def tile(rows: list[list[np.ndarray]], labels: list[str]) -> np.ndarray:
+    """Lay out equal-sized RGB images as a labelled grid: one list per row, one label per column."""
     size = rows[0][0].shape[0]
-    width = len(columns) * (size + _GAP) - _GAP
+    width = len(labels) * (size + _GAP) - _GAP
     grid = np.full((_LABEL_HEIGHT + len(rows) * (size + _GAP), width, 3), 255, np.uint8)
-    labels = ["input", *methods, "ground truth"]
     for c, label in enumerate(labels):
         _put_label(grid, label, c * (size + _GAP), size)
     for r, row in enumerate(rows):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from abc import ABC, abstractmethod
+from abc import ABC
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -79,15 +79,63 @@ class Method(ABC):
 
 
 class TrainableMethod(Method):
-    """A method whose weights come from ``inpaintbench train NAME``."""
+    """A method whose weights come from ``inpaintbench train NAME``.
+
+    Subclasses set ``Recipe`` to their :class:`~inpaintbench.training.TrainingRecipe`;
+    the engine trains it, and this class loads the exported model and runs the
+    recipe's ``complete`` on batches, so a plugin writes its inference once.
+    """
 
     trainable: ClassVar[bool] = True
     needs_checkpoint: ClassVar[bool] = True
+    batched: ClassVar[bool] = True
+    devices: ClassVar[tuple[str, ...]] = ("cpu", "cuda")
+    #: the method's TrainingRecipe subclass (networks, schedule, training step, inference)
+    Recipe: ClassVar[type]
 
-    @classmethod
-    @abstractmethod
-    def train(cls, config: Any) -> Path:
-        """Train from a training config; return the run directory holding the checkpoint."""
+    def load_checkpoint(self, path: Path) -> None:
+        """Load ``model.pt`` (or ``checkpoint.pt``) from a file or run directory.
+
+        Architecture options come from the checkpoint (they define the weights);
+        the options the user passed are replaced by them so results record the truth.
+        """
+        import torch
+
+        from .training import checkpoint
+
+        file = checkpoint.resolve(path)
+        payload = checkpoint.read(file, self.name)
+        self.checkpoint = file
+        fields = {f.name for f in dataclasses.fields(self.Options)}
+        saved = {k: v for k, v in payload.get("options", {}).items() if k in fields}
+        self.options = dataclasses.replace(self.options, **saved)
+        self.image_size = int(payload.get("image_size", 128))
+        self.recipe = self.Recipe(self.options, self.image_size)
+        networks = self.recipe.build_networks()
+        try:
+            for name in self.recipe.inference_networks:
+                networks[name].load_state_dict(payload["networks"][name])
+        except (KeyError, RuntimeError) as error:
+            raise CheckpointError(f"checkpoint {file} does not fit method {self.name!r}: {str(error).splitlines()[0][:200]}") from None
+        self.networks = {name: networks[name].to(torch.device(self.device)).eval() for name in self.recipe.inference_networks}
+
+    def inpaint(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        import torch
+
+        from .training.engine import predict
+
+        if not hasattr(self, "networks"):
+            raise CheckpointError(f"method {self.name!r} has no weights loaded; pass --checkpoint {self.name}=RUN_DIR")
+        if images.shape[1:3] != (self.image_size, self.image_size):
+            raise InpaintbenchError(
+                f"method {self.name!r} was trained on {self.image_size}x{self.image_size} images, got "
+                f"{images.shape[2]}x{images.shape[1]}; run with --image-size {self.image_size}"
+            )
+        self.check_masks(masks)
+        return predict(self.recipe, self.networks, images, masks, torch.device(self.device))
+
+    def check_masks(self, masks: np.ndarray) -> None:
+        """Refuse holes the model cannot fill (e.g. a center-only model given free-form masks)."""
 
 
 def composite(masked: np.ndarray, output: np.ndarray, masks: np.ndarray) -> np.ndarray:

@@ -50,6 +50,27 @@ class Protocol:
         """Resize the shorter side to ``image_size`` and crop the center square."""
         return center_crop(resize_shorter_side(image, self.image_size), self.image_size)
 
+    def prepare_for_training(
+        self, image: np.ndarray, rng: np.random.Generator, resize_to: int | None = None, flip: bool = False
+    ) -> np.ndarray:
+        """Training input: resize the shorter side to ``resize_to`` (default ``image_size``), random-crop, maybe flip.
+
+        Context Encoder's recipe resizes to 350 before cropping 128; the paper's
+        model crops straight from the 128-resized image.
+        """
+        resized = resize_shorter_side(image, max(resize_to or self.image_size, self.image_size))
+        height, width = resized.shape[:2]
+        top = int(rng.integers(0, height - self.image_size + 1))
+        left = int(rng.integers(0, width - self.image_size + 1))
+        crop = resized[top : top + self.image_size, left : left + self.image_size]
+        if flip and rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        return np.ascontiguousarray(crop)
+
+    def training_mask(self, rng: np.random.Generator) -> np.ndarray:
+        """A hole for one training sample, drawn from ``rng`` (fresh per sample, unlike evaluation's per item)."""
+        return make_mask(MaskSpec.parse(self.mask), self.image_size, self.center_hole, rng)
+
     def make_mask(self, item_id: str, seed: int) -> np.ndarray:
         """The item's hole, identical for every method."""
         rng = item_rng(seed, item_id, self.key)

@@ -119,7 +119,8 @@ def create_method(
     method = cls(parse_options(cls, options or {}), device=device)
     if checkpoint is not None:
         method.load_checkpoint(Path(checkpoint))
-        method.checkpoint = Path(checkpoint)
+        # a method may resolve a run directory to the file it read; record that file
+        method.checkpoint = method.checkpoint or Path(checkpoint)
     return method
 
 

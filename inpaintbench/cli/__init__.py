@@ -28,9 +28,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from . import evaluate, listing, table
+    from . import evaluate, listing, table, train
 
-    for command in (*listing.COMMANDS, *evaluate.COMMANDS, *table.COMMANDS):
+    for command in (*listing.COMMANDS, *evaluate.COMMANDS, *train.COMMANDS, *table.COMMANDS):
         main.add_command(command)
 
 

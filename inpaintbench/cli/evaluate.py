@@ -58,17 +58,32 @@ def _resolve_device(device: str, cls: type[Method]) -> str:
     return "cpu"
 
 
+def _trained_run(method: str, dataset: str) -> tuple[Path | None, str]:
+    """The conventional place of a trained model: ``runs/METHOD-DATASET-s*/model.pt`` (train's default --out)."""
+    found = sorted(Path("runs").glob(f"{method}-{dataset}-s*/model.pt"))
+    if len(found) == 1:
+        return found[0].parent, ""
+    if found:
+        return None, f"several trained runs ({', '.join(str(p.parent) for p in found)}); pick one with --checkpoint {method}=RUN_DIR"
+    return None, ""
+
+
 def _build_methods(
-    names: list[str], options: dict[str, dict[str, str]], checkpoints: dict[str, Path], device: str
+    names: list[str], options: dict[str, dict[str, str]], checkpoints: dict[str, Path], device: str, dataset: str
 ) -> tuple[dict[str, Method], dict[str, str]]:
     """Create each method; a method that cannot be built is reported, not fatal."""
     built, unavailable = {}, {}
     for name in names:
         cls = registry.method_class(name)
         if cls.needs_checkpoint and name not in checkpoints:
-            hint = f"; train it with: inpaintbench train {name} --dataset DATASET --out runs/{name}" if cls.trainable else ""
-            unavailable[name] = f"not trained (pass --checkpoint {name}=PATH{hint})"
-            continue
+            found, problem = _trained_run(name, dataset) if cls.trainable else (None, "")
+            if found is not None:
+                Console(stderr=True).print(f"{name}: using the trained run in {found}")
+                checkpoints = {**checkpoints, name: found}
+            else:
+                hint = f"; train it with: inpaintbench train {name} --dataset {dataset}" if cls.trainable else ""
+                unavailable[name] = problem or f"not trained (pass --checkpoint {name}=RUN_DIR{hint})"
+                continue
         try:
             built[name] = registry.create_method(name, options.get(name), _resolve_device(device, cls), checkpoints.get(name))
         except InpaintbenchError:
@@ -130,7 +145,7 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     data = registry.open_dataset(dataset, root, split)
     protocol = Protocol(image_size=image_size, mask=mask)
     out = out or Path("results") / f"{dataset}-{data.split}-{mask.replace(':', '_')}-s{seed}"
-    methods, unavailable = _build_methods(names, options, checkpoints, device)
+    methods, unavailable = _build_methods(names, options, checkpoints, device, dataset)
     store = ResultsStore(out)
     spec = RunSpec(data, protocol, seed=seed, limit=limit, batch_size=batch_size, keep_images=grid_rows)
     _evaluate_with_progress(spec, methods, store, unavailable)
@@ -149,7 +164,7 @@ def run_command(method, dataset, root, split, mask, image_size, limit, seed, dev
     options = {method: dict(_pairs(option_values, "-o"))}
     checkpoints = {method: checkpoint} if checkpoint else {}
     data = registry.open_dataset(dataset, root, split)
-    methods, unavailable = _build_methods([method], options, checkpoints, device)
+    methods, unavailable = _build_methods([method], options, checkpoints, device, dataset)
     if unavailable:
         raise InpaintbenchError(f"method {method!r}: {unavailable[method]}")
     store = ResultsStore(out)

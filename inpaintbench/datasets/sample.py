@@ -47,6 +47,9 @@ PHOTOGRAPHS = {
     "coins": "coins.png",
 }
 
+#: photographs held back from the ``train`` split (their crops form ``val``)
+VALIDATION_PHOTOGRAPHS = ("chelsea", "coffee", "brick")
+
 #: (centre x, centre y, side) of each crop, relative to the width, height and shorter side
 CROPS = ((0.5, 0.5, 1.0), (0.3, 0.35, 0.6), (0.7, 0.65, 0.6))
 
@@ -116,7 +119,9 @@ class Sample(Dataset):
     name = "sample"
     summary = "bundled: 256x256 crops of scikit-image's photographs (built once into the cache)"
     layout = f"built automatically into <cache>/{VERSION}/*.png (cache: $INPAINTBENCH_CACHE or ~/.cache/inpaintbench)"
-    splits = ("test",)
+    #: ``test`` is every image (the benchmark); ``train`` and ``val`` split it by photograph, so
+    #: no crop of a held-back photograph is ever trained on (crops of one photograph overlap)
+    splits = ("test", "train", "val")
     default_split = "test"
     needs_root = False
 
@@ -138,7 +143,10 @@ class Sample(Dataset):
         ids = sorted(p.name for p in self.root.iterdir() if p.suffix == ".png")
         if not ids:
             raise self.layout_error("no .png files; delete the folder so that it is rebuilt")
-        return ids
+        if self.split == "test":
+            return ids
+        held_back = [i for i in ids if i.rsplit("-", 1)[0] in VALIDATION_PHOTOGRAPHS]
+        return held_back if self.split == "val" else [i for i in ids if i not in held_back]
 
     def read(self, item_id: str) -> np.ndarray:
         self._ensure_built()

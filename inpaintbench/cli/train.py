@@ -1,0 +1,96 @@
+"""``inpaintbench train METHOD``: the shared training engine, with a live progress display."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from ..masks import MASK_KINDS
+from ..training.config import PRECISIONS
+
+
+class RichTrainingProgress:
+    """Phase, step, losses, images/s and ETA, refreshed by rich in the background."""
+
+    def __init__(self, console: Console, method: str):
+        self.console = console
+        self.method = method
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.fields[phase]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[losses]}"),
+            TextColumn("{task.fields[speed]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.task = None
+
+    def start(self, total: int, done: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task(self.method, total=total, completed=done, phase="", losses="", speed="")
+
+    def advance(self, step: int, phase: str, losses: dict[str, float], images_per_s: float) -> None:
+        text = " ".join(f"{name}={value:.4g}" for name, value in losses.items() if name != "total")
+        self.progress.update(self.task, completed=step, phase=phase, losses=text, speed=f"{images_per_s:.1f} img/s")
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.progress.stop()
+            self.task = None
+
+
+@click.command("train")
+@click.argument("method")
+@click.option("--dataset", help="Registered dataset to train on (default: sample).")
+@click.option("--root", type=click.Path(path_type=Path), help="Dataset root (else its environment variable or the config file).")
+@click.option("--split", help="Split to train on (default: the dataset's train split when it has one).")
+@click.option("--out", type=click.Path(path_type=Path), help="Run directory (default: runs/METHOD-DATASET-sSEED).")
+@click.option("--steps", type=int, help="Training steps (default: one epoch).")
+@click.option("--epochs", type=float, help="Passes over the training images (instead of --steps).")
+@click.option("--batch-size", type=int, help="Global batch size (default: the method's paper value; ours: 100).")
+@click.option("--lr", type=float, help="Learning rate (default: the method's paper value; ours: 3e-4).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="auto: CUDA when available.  [default: auto]")
+@click.option("--precision", type=click.Choice(PRECISIONS), help="Autocast dtype; fp16 adds a grad scaler.  [default: fp32]")
+@click.option("--workers", type=int, help="Data-loading worker processes.  [default: 2]")
+@click.option("--seed", type=int, help="Seed of initial weights, crops and masks; recorded in the checkpoint.  [default: 0]")
+@click.option("--image-size", type=int, help="Training image side.  [default: 128]")
+@click.option("--mask", help=f"Mask protocol while training: {', '.join(MASK_KINDS)}.  [default: center]")
+@click.option("--checkpoint-every", type=int, help="Steps between checkpoints (also written at the end).  [default: 1000]")
+@click.option("--sample-every", type=int, help="Steps between sample grids (Fig. 10).  [default: 500]")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file of these settings (the command line wins).")
+@click.option("--resume", is_flag=True, default=None, help="Continue the run in --out from its checkpoint.")
+@click.option("--deterministic", is_flag=True, default=None, help="Use deterministic algorithms (slower on GPU).")
+@click.option("--channels-last", is_flag=True, default=None, help="channels_last memory format (faster on recent GPUs).")
+@click.option("-o", "--option", "option_values", multiple=True, help="Method option KEY=VALUE (repeatable), e.g. -o variant=local.")
+def train_command(method, config_file, option_values, **settings):
+    """Train METHOD with the shared engine; resumable, multi-GPU with torchrun."""
+    from ..training import TrainingInterrupted, build_config, train
+    from .evaluate import _pairs
+
+    settings["options"] = dict(_pairs(option_values, "-o"))
+    config = build_config(method, config_file, settings)
+    console = Console(stderr=True)
+    display = RichTrainingProgress(console, method)
+    try:
+        result = train(config, progress=display)
+    except TrainingInterrupted as stopped:
+        display.stop()
+        console.print(str(stopped))
+        raise SystemExit(130)
+    finally:
+        display.stop()
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
+        console.print(
+            f"trained {result.steps} steps in {result.seconds:.0f} s; model: {result.run_dir / 'model.pt'}\n"
+            f"evaluate with: inpaintbench compare --dataset {config.dataset} --methods {method},telea --checkpoint {method}={result.run_dir}"
+        )
+
+
+COMMANDS = (train_command,)

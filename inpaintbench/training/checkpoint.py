@@ -1,0 +1,126 @@
+"""Checkpoints: written atomically in the background, read without unpickling code.
+
+Two files live in a run directory:
+
+* ``checkpoint.pt`` — everything needed to resume exactly: every network,
+  optimiser and grad-scaler state, the torch RNG states, the step, the phase,
+  the resolved config and the dataset's manifest hash;
+* ``model.pt`` — what evaluation needs: the inference networks' weights, the
+  method's options and the training provenance.
+
+Both are plain ``torch.save`` dictionaries of tensors and primitive values, and
+are always read with ``torch.load(weights_only=True)``: a file that would need
+arbitrary Python objects to load is refused, never executed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import CheckpointError
+
+FORMAT = "inpaintbench-checkpoint"
+MODEL_FORMAT = "inpaintbench-model"
+VERSION = 1
+CHECKPOINT_FILE = "checkpoint.pt"
+MODEL_FILE = "model.pt"
+
+
+def to_cpu(value: Any) -> Any:
+    """A deep copy of a state tree with every tensor detached and cloned to CPU (a snapshot)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {key: to_cpu(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_cpu(item) for item in value)
+    return value
+
+
+def save_atomic(payload: dict[str, Any], path: Path) -> None:
+    """Write to a temporary file beside ``path``, flush to disk, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class BackgroundWriter:
+    """Writes snapshots on a thread so that training goes on while the disk works.
+
+    At most one write is in flight; the next save (or :meth:`wait`) waits for it
+    and re-raises its error, so a failed write is never silently lost.
+    """
+
+    def __init__(self):
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def save(self, files: dict[Path, dict[str, Any]]) -> None:
+        self.wait()
+        snapshot = {path: to_cpu(payload) for path, payload in files.items()}
+
+        def write() -> None:
+            try:
+                for path, payload in snapshot.items():
+                    save_atomic(payload, path)
+            except BaseException as error:  # surfaced by wait()
+                self._error = error
+
+        self._thread = threading.Thread(target=write, name="checkpoint-writer", daemon=False)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise CheckpointError(f"could not write checkpoint: {type(error).__name__}: {error}") from error
+
+
+def resolve(path: Path, prefer: str = MODEL_FILE) -> Path:
+    """A checkpoint file from a file or a run directory (``model.pt``, else ``checkpoint.pt``)."""
+    path = Path(path)
+    if path.is_dir():
+        candidates = [path / prefer, path / (CHECKPOINT_FILE if prefer == MODEL_FILE else MODEL_FILE)]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        raise CheckpointError(f"run directory {path} has no {MODEL_FILE} or {CHECKPOINT_FILE}; train first or pass the file")
+    if not path.exists():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    return path
+
+
+def read(path: Path, method: str, formats: tuple[str, ...] = (FORMAT, MODEL_FORMAT)) -> dict[str, Any]:
+    """Load and validate a checkpoint or model file of ``method``; one-line errors for every failure."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"checkpoint {path} is not a plain weights file (refusing to unpickle untrusted objects: {first})"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
+        raise CheckpointError(f"checkpoint {path} is corrupted or truncated ({type(error).__name__}); re-copy it or retrain") from None
+    if not isinstance(payload, dict) or payload.get("format") not in formats:
+        raise CheckpointError(f"{path} is not an inpaintbench checkpoint (a foreign file?); train with: inpaintbench train {method}")
+    if payload.get("version", 0) > VERSION:
+        raise CheckpointError(f"checkpoint {path} has format version {payload['version']}; upgrade inpaintbench to read it")
+    if payload.get("method") != method:
+        raise CheckpointError(f"checkpoint {path} belongs to method {payload.get('method')!r}, not {method!r}")
+    return payload

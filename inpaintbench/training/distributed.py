@@ -1,0 +1,90 @@
+"""Multi-process training: DistributedDataParallel as launched by ``torchrun``.
+
+``torchrun --nproc-per-node 8 -m inpaintbench train ours ...`` sets RANK,
+WORLD_SIZE and LOCAL_RANK; without them training runs in one process and this
+module does nothing.  NCCL is used on GPUs, gloo on CPUs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from ..errors import InpaintbenchError
+
+
+@dataclasses.dataclass(frozen=True)
+class Processes:
+    """This process's place among the training processes, and its device."""
+
+    rank: int
+    world_size: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def pick_device(requested: str, local_rank: int = 0) -> torch.device:
+    """``auto`` means CUDA when present; an explicit ``cuda`` without one is an error, not a silent CPU run."""
+    if requested == "auto":
+        requested = "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda":
+        if not torch.cuda.is_available():
+            raise InpaintbenchError("--device cuda: this torch build sees no CUDA GPU; use --device cpu")
+        return torch.device("cuda", local_rank % torch.cuda.device_count())
+    if requested != "cpu":
+        raise InpaintbenchError(f"--device {requested!r}: choose auto, cpu or cuda")
+    return torch.device("cpu")
+
+
+def start(requested_device: str) -> Processes:
+    """Join the process group when launched by torchrun; otherwise a single process."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    device = pick_device(requested_device, int(os.environ.get("LOCAL_RANK", "0")))
+    if world_size > 1 and not dist.is_initialized():
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Processes(rank, world_size, device)
+
+
+def stop(processes: Processes) -> None:
+    if processes.distributed and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def wrap(network: nn.Module, processes: Processes) -> nn.Module:
+    """DDP around a network when there are several processes (gradients averaged across ranks)."""
+    if not processes.distributed:
+        return network
+    device_ids = [processes.device.index] if processes.device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(network, device_ids=device_ids)
+
+
+def unwrap(network: nn.Module) -> nn.Module:
+    return network.module if isinstance(network, nn.parallel.DistributedDataParallel) else network
+
+
+def mean_over_ranks(values: torch.Tensor, processes: Processes) -> torch.Tensor:
+    """Average a small tensor of logged values over all ranks (identity in one process)."""
+    if processes.distributed:
+        values = values.clone()
+        dist.all_reduce(values)
+        values /= processes.world_size
+    return values
+
+
+def barrier(processes: Processes) -> None:
+    if processes.distributed:
+        dist.barrier()

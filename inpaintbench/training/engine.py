@@ -1,0 +1,367 @@
+"""The training engine shared by every trainable method.
+
+One loop for all GAN-style inpainting models: it resolves the config, builds
+the method's networks and optimisers (from its :class:`TrainingRecipe`), feeds
+seeded training batches, follows the recipe's phase schedule, handles device,
+mixed precision and DDP, and writes logs, sample grids and checkpoints.  The
+recipe's ``training_step`` is the only method-specific code in a step.
+
+Resuming restores networks, optimisers, grad scaler, RNG state and the step;
+the data stream is addressed by position (see :mod:`.data`), so a resumed run
+continues exactly where an uninterrupted one would be.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .. import registry
+from ..datasets.base import manifest_hash
+from ..errors import CheckpointError, InpaintbenchError
+from ..masks import MaskSpec
+from ..methods import TrainableMethod, parse_options
+from ..protocol import Protocol
+from ..provenance import versions
+from ..results import write_atomic
+from . import checkpoint, distributed
+from .config import TrainConfig
+from .data import StepBatches, TrainingStream, make_loader, to_model_input, to_uint8
+from .logs import LossLog, save_samples
+from .recipe import StepContext, TrainingRecipe
+
+#: config fields that may change when resuming (they do not change the numbers)
+RESUMABLE_CHANGES = ("out", "root", "device", "workers", "checkpoint_every", "sample_every", "resume")
+PREVIEW_IMAGES = 8
+_AUTOCAST = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class TrainingInterrupted(InpaintbenchError):
+    """Ctrl-C during training; the checkpoint of the last finished step has been written."""
+
+    def __init__(self, run_dir: Path, step: int):
+        super().__init__(f"interrupted after step {step}; checkpoint saved in {run_dir}; continue with --resume")
+        self.run_dir = run_dir
+        self.step = step
+
+
+@dataclasses.dataclass
+class TrainResult:
+    run_dir: Path
+    steps: int
+    total_steps: int
+    seconds: float
+
+
+@dataclasses.dataclass
+class Plan:
+    """A config resolved against the method, its recipe and the dataset: what will actually run."""
+
+    config: TrainConfig
+    method_cls: type[TrainableMethod]
+    options: Any
+    recipe: TrainingRecipe
+    stream: TrainingStream
+    split: str
+    manifest: str
+    batch_size: int
+    lr: float
+    total_steps: int
+
+    @property
+    def run_dir(self) -> Path:
+        return self.config.run_dir()
+
+    def record(self) -> dict[str, Any]:
+        """The resolved config, written to config.json and into every checkpoint."""
+        resolved = self.config.to_record()
+        resolved.update(split=self.split, batch_size=self.batch_size, lr=self.lr, steps=self.total_steps, epochs=None)
+        resolved["options"] = dataclasses.asdict(self.options)
+        return {
+            "config": resolved,
+            "manifest": self.manifest,
+            "images": len(self.stream.item_ids),
+            "schedule": self.recipe.schedule().describe(self.total_steps),
+        }
+
+
+def plan(config: TrainConfig) -> Plan:
+    """Check everything that can be checked before any network is built."""
+    method_cls = registry.method_class(config.method)
+    if not (isinstance(method_cls, type) and issubclass(method_cls, TrainableMethod)):
+        trainable = ", ".join(e.name for e in registry.list_methods() if getattr(e.cls, "trainable", False)) or "none"
+        raise InpaintbenchError(f"method {config.method!r} is not trainable (trainable methods: {trainable})")
+    options = parse_options(method_cls, config.options)
+    recipe = method_cls.Recipe(options, config.image_size)
+    mask_kind = MaskSpec.parse(config.mask).kind
+    if mask_kind not in recipe.masks:
+        raise InpaintbenchError(f"method {config.method!r} trains with --mask {' or '.join(recipe.masks)}, not {config.mask!r}")
+    if recipe.image_sizes is not None and config.image_size not in recipe.image_sizes:
+        sizes = ", ".join(map(str, recipe.image_sizes))
+        raise InpaintbenchError(f"method {config.method!r} is built for --image-size {sizes}, not {config.image_size}")
+    dataset_cls = registry.dataset_class(config.dataset)
+    split = config.split or ("train" if "train" in dataset_cls.splits else dataset_cls.default_split)
+    dataset = registry.open_dataset(config.dataset, config.root, split)
+    item_ids = dataset.item_ids()
+    stream = TrainingStream(
+        dataset, item_ids, Protocol(config.image_size, config.mask), config.seed, recipe.resize_to, recipe.flip
+    )
+    batch_size = config.batch_size or recipe.batch_size
+    return Plan(
+        config=config,
+        method_cls=method_cls,
+        options=options,
+        recipe=recipe,
+        stream=stream,
+        split=split,
+        manifest=manifest_hash(item_ids),
+        batch_size=batch_size,
+        lr=config.lr or recipe.lr,
+        total_steps=config.total_steps(len(item_ids), batch_size),
+    )
+
+
+def train(
+    config: TrainConfig,
+    on_step: Callable[[int, dict[str, float]], None] | None = None,
+    progress: Any = None,
+) -> TrainResult:
+    """Run (or resume) training; returns where the checkpoint is.
+
+    ``on_step(step, losses)`` is called after every finished step (tests and
+    tools use it); ``progress`` is an object with ``start(total, done)`` and
+    ``advance(step, phase, losses, images_per_s)`` (the CLI's rich display).
+    """
+    processes = distributed.start(config.device)
+    try:
+        return _Run(plan(config), processes, on_step, progress).run()
+    finally:
+        distributed.stop(processes)
+
+
+class _Run:
+    """One training run's state; split into steps so each is short enough to read."""
+
+    def __init__(self, plan: Plan, processes: distributed.Processes, on_step, progress):
+        self.plan = plan
+        self.config = plan.config
+        self.processes = processes
+        self.device = processes.device
+        self.on_step = on_step
+        self.progress = progress if processes.is_main else None
+        self.run_dir = plan.run_dir
+        self.schedule = plan.recipe.schedule()
+        self.writer = checkpoint.BackgroundWriter()
+
+    # -- set-up --------------------------------------------------------------------
+    def _existing_checkpoint(self) -> dict[str, Any] | None:
+        path = self.run_dir / checkpoint.CHECKPOINT_FILE
+        if not self.config.resume:
+            if path.exists():
+                raise InpaintbenchError(
+                    f"{self.run_dir} already holds a training run; pass --resume to continue it or choose another --out"
+                )
+            return None
+        if not path.exists():
+            raise CheckpointError(f"--resume: {path} does not exist (nothing to resume; drop --resume to start)")
+        saved = checkpoint.read(path, self.config.method, (checkpoint.FORMAT,))
+        self._check_same_run(saved)
+        return saved
+
+    def _check_same_run(self, saved: dict[str, Any]) -> None:
+        ours = self.plan.record()
+        if saved.get("manifest") != ours["manifest"]:
+            raise CheckpointError(
+                f"--resume: the dataset's image list changed since the checkpoint in {self.run_dir} "
+                f"(manifest {saved.get('manifest')} -> {ours['manifest']}); start a new run"
+            )
+        before, now = saved["config"], ours["config"]
+        changed = [k for k in now if k not in RESUMABLE_CHANGES and before.get(k) != now[k]]
+        if changed:
+            diffs = ", ".join(f"{k}: {before.get(k)!r} -> {now[k]!r}" for k in changed)
+            raise CheckpointError(f"--resume: the config differs from the checkpoint's in {self.run_dir} ({diffs})")
+
+    def _build(self, saved: dict[str, Any] | None) -> None:
+        recipe, config = self.plan.recipe, self.config
+        if config.deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.backends.cudnn.benchmark = False
+        elif self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        torch.manual_seed(config.seed)  # identical initial weights on every rank and every rerun
+        networks = recipe.build_networks()
+        memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        for network in networks.values():
+            network.to(self.device, memory_format=memory_format)
+        self.plain = networks
+        self.optimizers = recipe.build_optimizers(networks, self.plan.lr)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
+        self.start_step = 0
+        if saved is not None:
+            self._restore(saved)
+        self.networks = {name: distributed.wrap(net, self.processes) for name, net in networks.items()}
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        try:
+            for name, network in self.plain.items():
+                network.load_state_dict(saved["networks"][name])
+            for name, optimizer in self.optimizers.items():
+                optimizer.load_state_dict(saved["optimizers"][name])
+            if saved.get("scaler"):
+                self.scaler.load_state_dict(saved["scaler"])
+        except (KeyError, RuntimeError, ValueError) as error:
+            raise CheckpointError(
+                f"checkpoint in {self.run_dir} does not fit this method's networks ({type(error).__name__}: {str(error)[:200]})"
+            ) from None
+        torch.set_rng_state(saved["rng"]["torch"])
+        if self.device.type == "cuda" and saved["rng"].get("cuda"):
+            torch.cuda.set_rng_state_all(saved["rng"]["cuda"])
+        self.start_step = int(saved["step"])
+
+    # -- the loop --------------------------------------------------------------------
+    def run(self) -> TrainResult:
+        saved = self._existing_checkpoint()
+        self._build(saved)
+        total = self.plan.total_steps
+        started = time.perf_counter()
+        if self.processes.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.run_dir / "config.json", json.dumps(self.plan.record(), indent=2, default=str))
+        recipe = self.plan.recipe
+        weight_names = sorted({name for phase in self.schedule.phases for name in phase.weights})
+        columns = [*recipe.loss_names, *(f"w_{name}" for name in weight_names), "images_per_s"]
+        log = LossLog(self.run_dir, columns, self.start_step) if self.processes.is_main else None
+        preview = self._preview_inputs() if self.processes.is_main else None
+        sampler = StepBatches(self.start_step, total, self.plan.batch_size, self.processes.rank, self.processes.world_size)
+        loader = make_loader(self.plan.stream, sampler, self.config.workers, pin_memory=self.device.type == "cuda")
+        ctx = StepContext(self.networks, self.optimizers, self.scaler, _AUTOCAST[self.config.precision], self.device)
+        if self.progress is not None:
+            self.progress.start(total, self.start_step)
+        done = self.start_step
+        try:
+            tick = time.perf_counter()
+            for step, (images, masks) in zip(range(self.start_step, total), loader):
+                ctx.state = self.schedule.at(step, total)
+                images, masks = to_model_input(images, masks, self.device, self.config.channels_last)
+                for network in self.plain.values():
+                    network.train()
+                losses = recipe.training_step(images, masks, ctx)
+                self.scaler.update()
+                values = self._gather(losses)
+                done = step + 1
+                now = time.perf_counter()
+                speed = self.plan.batch_size / max(now - tick, 1e-9)
+                tick = now
+                if log is not None:
+                    weights = {f"w_{k}": v for k, v in ctx.state.weights.items()}
+                    log.write(step, ctx.state.name, {**values, **weights, "images_per_s": speed})
+                if self.progress is not None:
+                    self.progress.advance(done, ctx.state.name, values, speed)
+                if self.on_step is not None:
+                    self.on_step(done, values)
+                if done % self.config.sample_every == 0 and preview is not None:
+                    self._save_samples(preview, done)
+                if done % self.config.checkpoint_every == 0 and done < total:
+                    self._save(done, ctx.state.name, final=False)
+                    if log is not None:
+                        log.flush()
+        except KeyboardInterrupt:
+            if done > self.start_step:
+                self._save(done, ctx.state.name if ctx.state else "", final=False)
+            self.writer.wait()
+            raise TrainingInterrupted(self.run_dir, done) from None
+        finally:
+            if log is not None:
+                log.close()
+        if done < total:  # the loader ran dry: impossible unless the stream is broken
+            raise InpaintbenchError(f"training stopped early at step {done} of {total}")
+        if preview is not None and total % self.config.sample_every:
+            self._save_samples(preview, total)
+        self._save(total, ctx.state.name if ctx.state else "", final=True)
+        self.writer.wait()
+        distributed.barrier(self.processes)
+        return TrainResult(self.run_dir, total - self.start_step, total, time.perf_counter() - started)
+
+    def _gather(self, losses: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Losses as floats, averaged over ranks under DDP."""
+        names = [name for name in self.plan.recipe.loss_names if name in losses]
+        if not names:
+            return {}
+        stacked = torch.stack([losses[name].detach().float().reshape(()) for name in names])
+        stacked = distributed.mean_over_ranks(stacked, self.processes)
+        return dict(zip(names, stacked.tolist()))
+
+    # -- outputs ---------------------------------------------------------------------
+    def _save(self, step: int, phase: str, final: bool) -> None:
+        """Checkpoint (and at the end the exported model), written by rank 0 in the background."""
+        if not self.processes.is_main:
+            return
+        record = self.plan.record()
+        rng = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        common = {
+            "version": checkpoint.VERSION,
+            "method": self.config.method,
+            "options": record["config"]["options"],
+            "image_size": self.config.image_size,
+            "mask": self.config.mask,
+            "step": step,
+            "total_steps": self.plan.total_steps,
+            "phase": phase,
+            "config": record["config"],
+            "manifest": record["manifest"],
+            "versions": versions(),
+        }
+        files = {
+            self.run_dir / checkpoint.CHECKPOINT_FILE: {
+                **common,
+                "format": checkpoint.FORMAT,
+                "networks": {name: net.state_dict() for name, net in self.plain.items()},
+                "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+                "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
+                "rng": rng,
+            }
+        }
+        if final:
+            files[self.run_dir / checkpoint.MODEL_FILE] = {
+                **common,
+                "format": checkpoint.MODEL_FORMAT,
+                "networks": {name: self.plain[name].state_dict() for name in self.plan.recipe.inference_networks},
+            }
+        self.writer.save(files)
+
+    def _preview_inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """A fixed set of evaluation-style inputs (center crop, the protocol's mask) for Fig. 10 grids."""
+        stream = self.plan.stream
+        protocol = stream.protocol
+        truths, masks = [], []
+        for item_id in stream.item_ids[:PREVIEW_IMAGES]:
+            truths.append(protocol.prepare(stream.dataset.read(item_id)))
+            masks.append(protocol.make_mask(item_id, self.config.seed))
+        return np.stack(truths), np.stack(masks)
+
+    def _save_samples(self, preview: tuple[np.ndarray, np.ndarray], step: int) -> None:
+        truths, masks = preview
+        masked = np.where(masks[..., None], 0, truths).astype(np.uint8)
+        completed = predict(self.plan.recipe, self.plain, masked, masks, self.device)
+        for network in self.plain.values():
+            network.train()
+        save_samples(self.run_dir / "samples" / f"step-{step:07d}.png", masked, completed, truths)
+
+
+def predict(recipe: TrainingRecipe, networks: dict, masked: np.ndarray, masks: np.ndarray, device: torch.device) -> np.ndarray:
+    """Inference shared by sample grids and the evaluation method: uint8 in, composited uint8 out."""
+    images, hole = to_model_input(torch.from_numpy(masked), torch.from_numpy(masks), device)
+    for network in networks.values():
+        network.eval()
+    with torch.inference_mode():
+        completed = recipe.complete(networks, images * (1 - hole), hole)
+    output = to_uint8(completed)
+    return np.where(masks[..., None], output, masked).astype(np.uint8)

@@ -1,0 +1,15 @@
+"""The paper's model: a context encoder with a 1x1 convolution and a 4000-d bottleneck,
+trained against a local and a global discriminator with a three-phase curriculum.
+
+One module per concern: :mod:`.networks` (layers, SPEC section 2),
+:mod:`.recipe` (options, schedule, training step), :mod:`.method` (inference).
+"""
+
+from inpaintbench import hookimpl
+
+from .method import Ours
+
+
+@hookimpl
+def register_methods(register):
+    register(Ours)

@@ -1,0 +1,134 @@
+"""How ``ours`` trains: reconstruction first, then the local, then the global adversary (Table I).
+
+L = λ1·L_r + λ2·L_local + λ3·L_global, with L_r the MSE between the predicted
+and true 64x64 center patch and non-saturating GAN losses.  A discriminator
+starts training in the phase that introduces its loss, while its weight ramps
+up from 0, so the generator meets a discriminator that has already learnt
+something by the time the weight matters.  Each step updates the active
+discriminators on real vs. (detached) predicted samples, then the generator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+import torch.nn.functional as F
+
+from inpaintbench.errors import InpaintbenchError
+from inpaintbench.training import Phase, Ramp, Schedule, StepContext, TrainingRecipe
+from inpaintbench.training.schedule import parse_fractions
+
+from .networks import Generator, dcgan_init, global_discriminator, local_discriminator
+
+VARIANTS = ("ce", "local", "full")
+
+
+@dataclasses.dataclass(frozen=True)
+class OursOptions:
+    #: Table VII ablation: ``ce`` encoder-decoder only, ``local`` + D_L, ``full`` + D_L + D_G
+    variant: str = "full"
+    #: run fractions of the three phases (reconstruction, + local, + global)
+    phases: str = "0.4,0.3,0.3"
+    #: λ2, reached at the end of phase 2 (linear ramp from 0)
+    lambda_local: float = 0.001
+    #: λ3, reached at the end of phase 3 (linear ramp from 0)
+    lambda_global: float = 0.001
+    #: channel multiplier (1.0 is the paper; smaller for quick experiments and tests)
+    width: float = 1.0
+    #: size of the code between encoder and decoder
+    bottleneck: int = 4000
+
+    def __post_init__(self):
+        if self.variant not in VARIANTS:
+            raise InpaintbenchError(f"method 'ours': variant {self.variant!r} is not one of {', '.join(VARIANTS)}")
+        if self.width <= 0 or self.bottleneck < 1:
+            raise InpaintbenchError("method 'ours': width must be positive and bottleneck at least 1")
+        parse_fractions(self.phases, 3)
+
+
+def center_box(image_size: int) -> tuple[int, int]:
+    """(offset, side) of the center hole the model predicts: 32 and 64 at 128x128."""
+    side = image_size // 2
+    return (image_size - side) // 2, side
+
+
+def _gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    target = torch.ones_like(logits) if real else torch.zeros_like(logits)
+    return F.binary_cross_entropy_with_logits(logits.float(), target.float())
+
+
+class OursRecipe(TrainingRecipe):
+    batch_size = 100
+    lr = 3e-4
+    betas = (0.5, 0.999)
+    masks = ("center",)
+    image_sizes = (128,)
+    loss_names = ("reconstruction", "local_adv", "global_adv", "d_local", "d_global", "total")
+
+    def build_networks(self):
+        o = self.options
+        networks = {"generator": Generator(o.width, o.bottleneck)}
+        if o.variant in ("local", "full"):
+            networks["local"] = local_discriminator(o.width)
+        if o.variant == "full":
+            networks["global"] = global_discriminator(o.width)
+        return {name: dcgan_init(net) for name, net in networks.items()}
+
+    def schedule(self) -> Schedule:
+        o = self.options
+        if o.variant == "ce":
+            return Schedule([Phase("reconstruction", 1.0, {"reconstruction": 1.0}, ("generator",))])
+        f1, f2, f3 = parse_fractions(o.phases, 3)
+        local = ("generator", "local")
+        phases = [
+            Phase("reconstruction", f1, {"reconstruction": 1.0, "local": 0.0}, ("generator",)),
+            Phase("+local", f2, {"local": Ramp(0.0, o.lambda_local)}, local),
+        ]
+        if o.variant == "full":
+            phases.append(Phase("+global", f3, {"global": Ramp(0.0, o.lambda_global)}, (*local, "global")))
+        else:  # same length of run as ``full``, with the local weight held
+            phases.append(Phase("+local", f3, {}, local))
+        return Schedule(phases)
+
+    def training_step(self, images, masks, ctx: StepContext):
+        offset, side = center_box(self.image_size)
+        net = ctx.networks
+        truth_patch = images[:, :, offset : offset + side, offset : offset + side]
+        masked = images * (1 - masks)  # the hole is 0 in [-1, 1]: the paper's zero-centred input
+        with ctx.autocast():
+            patch = net["generator"](masked).float()
+        completed = _paste(masked, patch, masks, offset)
+        losses = {}
+        adversaries = [(name, real, fake) for name, real, fake in (
+            ("local", truth_patch, patch),
+            ("global", images, completed),
+        ) if ctx.trains(name)]
+        for name, real, fake in adversaries:
+            with ctx.autocast():
+                d_loss = _gan_loss(net[name](real), True) + _gan_loss(net[name](fake.detach()), False)
+            ctx.update(name, d_loss)
+            losses[f"d_{name}"] = d_loss.detach()
+        reconstruction = F.mse_loss(patch, truth_patch)
+        total = ctx.weights["reconstruction"] * reconstruction
+        losses["reconstruction"] = reconstruction.detach()
+        for name, _, fake in adversaries:
+            with ctx.autocast():
+                adversarial = _gan_loss(net[name](fake), True)
+            total = total + ctx.weights[name] * adversarial
+            losses[f"{name}_adv"] = adversarial.detach()
+        ctx.update("generator", total)
+        losses["total"] = total.detach()
+        return losses
+
+    def complete(self, networks, masked, masks):
+        offset, _ = center_box(masked.shape[-1])
+        return _paste(masked, networks["generator"](masked), masks, offset)
+
+
+def _paste(masked: torch.Tensor, patch: torch.Tensor, masks: torch.Tensor, offset: int) -> torch.Tensor:
+    """The input with ``patch`` in the hole (differentiable: D_G's gradient reaches the generator)."""
+    size = masked.shape[-1]
+    far = size - offset - patch.shape[-1]
+    placed = F.pad(patch.float(), (offset, far, offset, far))
+    return masked * (1 - masks) + placed * masks
