@@ -119,6 +119,16 @@ class TrainableMethod(Method):
             raise CheckpointError(f"checkpoint {file} does not fit method {self.name!r}: {str(error).splitlines()[0][:200]}") from None
         self.networks = {name: networks[name].to(torch.device(self.device)).eval() for name in self.recipe.inference_networks}
 
+    @classmethod
+    def parameter_counts(cls, options: Any = None) -> dict[str, int]:
+        """Parameters per network, counted without allocating weights (meta device)."""
+        import torch
+
+        recipe = cls.Recipe(options or cls.Options(), (cls.Recipe.image_sizes or (128,))[0])
+        with torch.device("meta"):
+            networks = recipe.build_networks()
+        return {name: sum(p.numel() for p in net.parameters()) for name, net in networks.items()}
+
     def inpaint(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
         import torch
 

@@ -28,6 +28,7 @@ def methods_command(verbose: bool) -> None:
         table.add_column(column)
     if verbose:
         table.add_column("options")
+        table.add_column("parameters")
     for entry in registry.list_methods():
         cls = entry.cls
         row = [
@@ -36,9 +37,18 @@ def methods_command(verbose: bool) -> None:
         ]
         if verbose:
             row.append(", ".join(f"{k}={v}" for k, v in registry.options_of(entry.name).items()) or "-")
+            row.append(_parameters(cls))
         table.add_row(*row)
     console.print(table)
     _print_failures(console)
+
+
+def _parameters(cls) -> str:
+    """``generator 70.6 M, local 2.8 M`` for trainable methods, at their default options."""
+    counts = getattr(cls, "parameter_counts", None)
+    if counts is None or not getattr(cls, "Recipe", None):
+        return "-"
+    return ", ".join(f"{name} {count / 1e6:.2f} M ({count:,})" for name, count in counts().items())
 
 
 @click.command("datasets")

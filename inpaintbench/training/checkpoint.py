@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import threading
 import zipfile
 from pathlib import Path
@@ -108,12 +109,15 @@ def resolve(path: Path, prefer: str = MODEL_FILE) -> Path:
 
 def read(path: Path, method: str, formats: tuple[str, ...] = (FORMAT, MODEL_FORMAT)) -> dict[str, Any]:
     """Load and validate a checkpoint or model file of ``method``; one-line errors for every failure."""
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip; a cut-off copy loses its directory at the end
+        raise CheckpointError(f"checkpoint {path} is corrupted or truncated (not a complete torch zip file); re-copy it or retrain")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        what = found.group(1) if found else "a non-tensor object"
         raise CheckpointError(
-            f"checkpoint {path} is not a plain weights file (refusing to unpickle untrusted objects: {first})"
+            f"checkpoint {path} is not a plain weights file: it needs {what} unpickled, which could run code; refusing"
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
         raise CheckpointError(f"checkpoint {path} is corrupted or truncated ({type(error).__name__}); re-copy it or retrain") from None

@@ -121,7 +121,11 @@ def _worker_init(_: int) -> None:
 
 
 def make_loader(stream: TrainingStream, sampler: StepBatches, workers: int, pin_memory: bool) -> DataLoader:
-    """A DataLoader over the stream that prefetches a few batches per worker."""
+    """A DataLoader over the stream that prefetches a few batches per worker.
+
+    Workers are spawned, not forked: a child forked from a process whose
+    OpenCV (or CUDA) thread pool is running can deadlock on its first call.
+    """
     return DataLoader(
         stream,
         batch_sampler=sampler,
@@ -131,6 +135,7 @@ def make_loader(stream: TrainingStream, sampler: StepBatches, workers: int, pin_
         worker_init_fn=_worker_init if workers else None,
         prefetch_factor=4 if workers else None,
         persistent_workers=False,
+        multiprocessing_context="spawn" if workers else None,
     )
 
 

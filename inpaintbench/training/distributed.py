@@ -64,6 +64,30 @@ def stop(processes: Processes) -> None:
         dist.destroy_process_group()
 
 
+def sync_batch_norm(network: nn.Module, processes: Processes) -> nn.Module:
+    """On several GPUs, batch norm over the global batch (as one GPU with the paper's batch 100 would).
+
+    torch's SyncBatchNorm is GPU-only; on CPU each rank normalises its own
+    slice and :func:`share_buffers` keeps the running statistics identical.
+    """
+    if processes.distributed and processes.device.type == "cuda":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(network)
+    return network
+
+
+def share_buffers(networks: dict[str, nn.Module], processes: Processes) -> None:
+    """Copy rank 0's buffers (batch-norm running statistics) to every rank, so the replicas are identical.
+
+    DDP broadcasts buffers before each forward, so they drift apart only by the
+    last step's update; this runs before checkpoints and at the end.
+    """
+    if not processes.distributed:
+        return
+    for network in networks.values():
+        for buffer in unwrap(network).buffers():
+            dist.broadcast(buffer, src=0)
+
+
 def wrap(network: nn.Module, processes: Processes) -> nn.Module:
     """DDP around a network when there are several processes (gradients averaged across ranks)."""
     if not processes.distributed:

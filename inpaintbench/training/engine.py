@@ -54,9 +54,12 @@ class TrainingInterrupted(InpaintbenchError):
 @dataclasses.dataclass
 class TrainResult:
     run_dir: Path
+    #: steps run by this call (fewer than total_steps when resumed)
     steps: int
     total_steps: int
     seconds: float
+    #: the trained networks (unwrapped from DDP), for callers that go on in-process
+    networks: dict = dataclasses.field(default_factory=dict, repr=False)
 
 
 @dataclasses.dataclass
@@ -197,8 +200,9 @@ class _Run:
         torch.manual_seed(config.seed)  # identical initial weights on every rank and every rerun
         networks = recipe.build_networks()
         memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-        for network in networks.values():
+        for name, network in networks.items():
             network.to(self.device, memory_format=memory_format)
+            networks[name] = distributed.sync_batch_norm(network, self.processes)
         self.plain = networks
         self.optimizers = recipe.build_optimizers(networks, self.plan.lr)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
@@ -286,7 +290,7 @@ class _Run:
         self._save(total, ctx.state.name if ctx.state else "", final=True)
         self.writer.wait()
         distributed.barrier(self.processes)
-        return TrainResult(self.run_dir, total - self.start_step, total, time.perf_counter() - started)
+        return TrainResult(self.run_dir, total - self.start_step, total, time.perf_counter() - started, self.plain)
 
     def _gather(self, losses: dict[str, torch.Tensor]) -> dict[str, float]:
         """Losses as floats, averaged over ranks under DDP."""
@@ -300,6 +304,7 @@ class _Run:
     # -- outputs ---------------------------------------------------------------------
     def _save(self, step: int, phase: str, final: bool) -> None:
         """Checkpoint (and at the end the exported model), written by rank 0 in the background."""
+        distributed.share_buffers(self.plain, self.processes)  # every rank then holds what is saved
         if not self.processes.is_main:
             return
         record = self.plan.record()
