@@ -88,18 +88,20 @@ def _complete_level(
     if len(geometry.target_pad) == 0:
         return estimate, None  # no hole left at this level, or no image has a whole known patch
     key = nnf.stream_key(schedule.seed, level)
-    rows = nnf.start_field(geometry, key, parent)
+    field = Field(nnf.start_field(geometry, key, parent), None)
     sources = None
-    field = None
-    for iteration in range(schedule.em_steps(level)):
+    # above the coarsest level, iteration -1 paints the hole with this level's own
+    # pixels through the upsampled field before any search (the bilinear
+    # upsampling alone would start the search from a blurred hole)
+    for iteration in range(-1 if parent is not None else 0, schedule.em_steps(level)):
         padded = _features(estimate, geometry.radius, schedule.gradient_weight)
         if sources is None or schedule.gradient_weight > 0:  # gradients at a source's rim see the hole
             sources = nnf.patch_rows(padded, geometry.source_pad, geometry.offsets)
         targets = nnf.patch_rows(padded, geometry.target_pad, geometry.offsets)
         weights = _unknown_weights(hole, geometry, padded.shape[1]) if first and iteration == 0 else None
-        current = field.rows if field is not None else rows
-        field = Field(current, nnf.distances(sources, targets, current[:, None], weights)[:, 0])
-        nnf.search(geometry, field, sources, targets, nnf.stream_key(key, iteration), schedule.passes(level), weights)
+        field.dist = nnf.distances(sources, targets, field.rows[:, None], weights)[:, 0]
+        if iteration >= 0:
+            nnf.search(geometry, field, sources, targets, nnf.stream_key(key, iteration), schedule.passes(level), weights)
         estimate = _vote(estimate, geometry, field)
     return estimate, (geometry, field)
 
