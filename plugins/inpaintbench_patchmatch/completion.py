@@ -58,8 +58,8 @@ class Schedule:
 def complete(images: np.ndarray, masks: np.ndarray, schedule: Schedule, device: str = "cpu") -> np.ndarray:
     """Fill the holes of images (N, H, W, 3) uint8 given masks (N, H, W) bool; returns uint8."""
     with torch.inference_mode():
-        image = torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2).float()
-        hole = torch.from_numpy(np.ascontiguousarray(masks)).to(device)
+        image = torch.tensor(images, device=device).permute(0, 3, 1, 2).float()
+        hole = torch.tensor(masks, device=device)
         height, width = hole.shape[1:]
         count = pyramid.level_count(height, width, max(schedule.min_size, schedule.patch_size + 1), schedule.levels)
         levels = pyramid.build(image, hole, count)
