@@ -3,9 +3,10 @@
 Per pyramid level, coarsest first:
 
 1. the hole is initialised: at the coarsest level by a smooth fill from its
-   surroundings (:func:`pyramid.smooth_fill`), above it by the coarser result
-   upsampled; the field starts from the coarser field upsampled (random at the
-   coarsest level);
+   surroundings (:func:`pyramid.smooth_fill`) and a random field; above it the
+   field is the coarser field upsampled, and the hole is painted by one vote of
+   that field over this level's own pixels (distances measured against the
+   coarser result upsampled);
 2. EM iterations: the field is improved by PatchMatch passes against the
    current estimate (E step), then every hole pixel becomes the
    similarity-weighted mean of the pixels that the matched source patches
