@@ -40,8 +40,12 @@ def test_compare_with_no_arguments_runs_every_method_on_the_whole_sample_set(run
     result = runner.invoke(main, ["compare"])  # the README's main job
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "results" / "sample-test-center-s0" / "table.csv")
-    assert set(table["method"]) >= {"telea", "navier-stokes", "biharmonic", "mean-fill"}
-    assert (table["n"] >= 40).all() and (table["status"] == "ok").all()
+    assert set(table["method"]) >= {"telea", "navier-stokes", "biharmonic", "mean-fill", "patchmatch", "ours"}
+    runnable = table[table["method"] != "ours"]
+    assert (runnable["n"] >= 40).all() and (runnable["status"] == "ok").all()
+    untrained = table.set_index("method").loc["ours"]
+    assert untrained["status"].startswith("not trained") and untrained["n"] == 0  # listed with the command to train it
+    assert "inpaintbench train ours" in result.output
     assert "Table VI" in result.output
 
 
