@@ -159,6 +159,24 @@ def test_resume_continues_exactly(tmp_path):
     assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
 
 
+def test_resume_after_a_crash_restarts_from_the_last_periodic_checkpoint(tmp_path):
+    """A crash (not Ctrl-C) at step 3 leaves the step-2 checkpoint; the log's extra row is dropped on resume."""
+    straight = read_losses(train(tiny_config(tmp_path / "straight")).run_dir)
+
+    def crash_after_three(step, losses):
+        if step == 3:
+            raise RuntimeError("simulated crash")
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(tiny_config(tmp_path / "crashed", checkpoint_every=2), on_step=crash_after_three)
+    assert len(read_losses(tmp_path / "crashed")) == 3  # steps 0-2 were logged
+    assert checkpoint.read(tmp_path / "crashed" / "checkpoint.pt", "ours")["step"] == 2
+    resumed = train(tiny_config(tmp_path / "crashed", checkpoint_every=2, resume=True))
+    assert resumed.steps == 4
+    again = read_losses(resumed.run_dir)
+    assert again.drop(columns="images_per_s").equals(straight.drop(columns="images_per_s"))
+
+
 def test_resume_refuses_a_different_run_and_fresh_runs_refuse_to_overwrite(tmp_path):
     train(tiny_config(tmp_path / "run", steps=2))
     with pytest.raises(InpaintbenchError, match="pass --resume"):

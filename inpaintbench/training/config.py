@@ -42,6 +42,10 @@ class TrainConfig:
     seed: int = 0
     image_size: int = 128
     mask: str = "center"
+    #: shorter side before the random crop (default: the recipe's; ours: image_size, context-encoder: 350)
+    resize_to: int | None = None
+    #: random horizontal flips (default: the recipe's)
+    flip: bool | None = None
     checkpoint_every: int = 1000
     sample_every: int = 500
     #: continue the run in ``out`` from its checkpoint

@@ -84,7 +84,10 @@ class Plan:
     def record(self) -> dict[str, Any]:
         """The resolved config, written to config.json and into every checkpoint."""
         resolved = self.config.to_record()
-        resolved.update(split=self.split, batch_size=self.batch_size, lr=self.lr, steps=self.total_steps, epochs=None)
+        resolved.update(
+            split=self.split, batch_size=self.batch_size, lr=self.lr, steps=self.total_steps, epochs=None,
+            resize_to=self.stream.resize_to, flip=self.stream.flip,
+        )
         resolved["options"] = dataclasses.asdict(self.options)
         return {
             "config": resolved,
@@ -112,9 +115,9 @@ def plan(config: TrainConfig) -> Plan:
     split = config.split or ("train" if "train" in dataset_cls.splits else dataset_cls.default_split)
     dataset = registry.open_dataset(config.dataset, config.root, split)
     item_ids = dataset.item_ids()
-    stream = TrainingStream(
-        dataset, item_ids, Protocol(config.image_size, config.mask), config.seed, recipe.resize_to, recipe.flip
-    )
+    resize_to = config.resize_to or recipe.resize_to
+    flip = recipe.flip if config.flip is None else config.flip
+    stream = TrainingStream(dataset, item_ids, Protocol(config.image_size, config.mask), config.seed, resize_to, flip)
     batch_size = config.batch_size or recipe.batch_size
     return Plan(
         config=config,
@@ -280,6 +283,12 @@ class _Run:
                 self._save(done, ctx.state.name if ctx.state else "", final=False)
             self.writer.wait()
             raise TrainingInterrupted(self.run_dir, done) from None
+        except BaseException:
+            try:  # a checkpoint being written when the run failed is finished, not torn
+                self.writer.wait()
+            except CheckpointError:
+                pass  # the run's own error is the one to report
+            raise
         finally:
             if log is not None:
                 log.close()

@@ -1,0 +1,152 @@
+"""Training engine overhead and throughput for the paper's model at full size.
+
+Measures, in the same run and on the same networks (``ours``, full width,
+4000-d code, both discriminators, i.e. the costliest phase 3 step):
+
+* the engine: ``inpaintbench.training.train`` on the ``sample`` dataset, with
+  its data stream, schedule, loss log, progress bookkeeping and checkpoint;
+* a plain eager loop written without the engine: the same D_L, D_G and
+  generator updates with fused Adam, on batches prepared in memory.
+
+Reports images/s for both at batch 16 and 64 and the engine's overhead, then
+inference images/s (``inpaintbench run ours`` at batch 64).  Step times are
+medians over the timed steps; each configuration alternates engine and plain
+runs.  With a CUDA GPU it repeats everything with bf16 autocast and
+channels_last.
+
+    python benchmarks/bench_training.py --steps 6 --warmup 2 --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from inpaintbench import registry
+from inpaintbench.training import TrainConfig, train
+from inpaintbench.training.recipe import adam
+from inpaintbench_ours.networks import Generator, dcgan_init, global_discriminator, local_discriminator
+
+ALL_PHASES_AT_ONCE = "0,0,1"  # every step is a phase 3 step: G + D_L + D_G
+
+
+def engine_step_times(batch: int, steps: int, device: str, precision: str, channels_last: bool, workers: int) -> list[float]:
+    stamps: list[float] = []
+    with tempfile.TemporaryDirectory() as out:
+        config = TrainConfig(
+            method="ours", dataset="sample", out=out, steps=steps, batch_size=batch, workers=workers,
+            device=device, precision=precision, channels_last=channels_last,
+            checkpoint_every=10**9, sample_every=10**9, options={"phases": ALL_PHASES_AT_ONCE},
+        )
+        train(config, on_step=lambda step, losses: stamps.append(time.perf_counter()))
+    return [b - a for a, b in zip(stamps, stamps[1:])]
+
+
+def plain_step_times(batch: int, steps: int, device: str, precision: str, channels_last: bool) -> list[float]:
+    """The same phase 3 step as ``ours``' recipe, hand-written, no engine."""
+    dev = torch.device(device)
+    torch.manual_seed(0)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    G = dcgan_init(Generator()).to(dev, memory_format=fmt)
+    DL = dcgan_init(local_discriminator()).to(dev, memory_format=fmt)
+    DG = dcgan_init(global_discriminator()).to(dev, memory_format=fmt)
+    opt_g, opt_l, opt_d = (adam(n.parameters(), 3e-4, (0.5, 0.999)) for n in (G, DL, DG))
+    images = torch.rand(batch, 3, 128, 128, device=dev) * 2 - 1
+    masks = torch.zeros(batch, 1, 128, 128, device=dev)
+    masks[:, :, 32:96, 32:96] = 1
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+
+    def autocast():
+        return torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None)
+
+    def bce(logits, real):
+        return F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits.float(), float(real)))
+
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        truth = images[:, :, 32:96, 32:96]
+        masked = images * (1 - masks)
+        with autocast():
+            patch = G(masked).float()
+        completed = masked * (1 - masks) + F.pad(patch, (32, 32, 32, 32)) * masks
+        for D, opt, real, fake in ((DL, opt_l, truth, patch), (DG, opt_d, images, completed)):
+            with autocast():
+                loss = bce(D(real), 1) + bce(D(fake.detach()), 0)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        with autocast():
+            g_loss = F.mse_loss(patch, truth) + 0.001 * bce(DL(patch), 1) + 0.001 * bce(DG(completed), 1)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        g_loss.item()  # the engine logs every step's losses
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def inference_images_per_second(batch: int, device: str, repeats: int) -> float:
+    with tempfile.TemporaryDirectory() as out:
+        train(TrainConfig(method="ours", dataset="sample", out=out, steps=1, batch_size=2, workers=0, device=device))
+        method = registry.create_method("ours", device=device, checkpoint=Path(out))
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, (batch, 128, 128, 3), dtype=np.uint8)
+        masks = np.zeros((batch, 128, 128), bool)
+        masks[:, 32:96, 32:96] = True
+        images[masks] = 0
+        method.inpaint(images, masks)  # warm-up
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            method.inpaint(images, masks)
+            times.append(time.perf_counter() - start)
+    return batch / statistics.median(times)
+
+
+def compare(batch: int, args, device: str, precision: str, channels_last: bool) -> None:
+    engine, plain = [], []
+    for _ in range(args.repeats):
+        engine += engine_step_times(batch, args.warmup + args.steps, device, precision, channels_last, args.workers)[args.warmup - 1 :]
+        plain += plain_step_times(batch, args.warmup + args.steps, device, precision, channels_last)[args.warmup :]
+    e, p = statistics.median(engine), statistics.median(plain)
+    print(
+        f"batch {batch:3d} {device} {precision}{' channels_last' if channels_last else ''}: "
+        f"engine {batch / e:7.2f} img/s ({e:.3f} s/step)   plain loop {batch / p:7.2f} img/s ({p:.3f} s/step)   "
+        f"engine overhead {100 * (e / p - 1):+.1f} %",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=6, help="timed steps per run")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps at the start of each run")
+    parser.add_argument("--repeats", type=int, default=2, help="engine/plain run pairs per configuration")
+    parser.add_argument("--batches", default="16,64")
+    parser.add_argument("--workers", type=int, default=0, help="engine data-loading workers")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, ours at full size (phase 3 step: G + D_L + D_G)")
+    for batch in map(int, args.batches.split(",")):
+        compare(batch, args, "cpu", "fp32", False)
+    print(f"inference (inpaintbench run ours, batch 64, cpu): {inference_images_per_second(64, 'cpu', 3):.1f} img/s")
+    if torch.cuda.is_available():
+        print(f"GPU: {torch.cuda.get_device_name()}")
+        for batch in (64, 100, 256):
+            compare(batch, args, "cuda", "bf16", True)
+        print(f"inference (batch 256, cuda): {inference_images_per_second(256, 'cuda', 10):.1f} img/s")
+    else:
+        print("GPU: none available here; run this script on a CUDA machine for bf16 + channels_last figures")
+
+
+if __name__ == "__main__":
+    main()
