@@ -110,6 +110,9 @@ class TrainableMethod(Method):
         saved = {k: v for k, v in payload.get("options", {}).items() if k in fields}
         self.options = dataclasses.replace(self.options, **saved)
         self.image_size = int(payload.get("image_size", 128))
+        trained = payload.get("config", {})
+        #: where the weights were trained ({"dataset", "split", "manifest"}), recorded with results
+        self.trained_on = {"dataset": trained.get("dataset"), "split": trained.get("split"), "manifest": payload.get("manifest")}
         self.recipe = self.Recipe(self.options, self.image_size)
         networks = self.recipe.build_networks()
         try:

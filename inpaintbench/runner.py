@@ -102,6 +102,9 @@ def run_record(spec: RunSpec, item_ids: list[str], methods: dict[str, Method], u
         if method.checkpoint is not None:
             entry["checkpoint"] = str(method.checkpoint)
             entry["checkpoint_sha256"] = file_sha256(method.checkpoint)
+        trained_on = getattr(method, "trained_on", None)
+        if trained_on:
+            entry["trained_on"] = trained_on
         method_entries[name] = entry
     for name, reason in unavailable.items():
         method_entries[name] = {"status": "unavailable", "reason": reason}

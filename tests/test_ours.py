@@ -148,6 +148,10 @@ def test_train_then_compare_from_the_command_line(tmp_path, monkeypatch):
     assert "using the trained run" in compared.output
     table = pd.read_csv(tmp_path / "res" / "table.csv").set_index("method")
     assert table.loc["ours", "n"] == 9 and table.loc["ours", "status"] == "ok"
+    assert "not on held-out images" not in compared.output  # val holds back other photographs
+    on_training_images = runner.invoke(main, ["compare", "--methods", "ours", "--limit", "2", "--out", "res3"])
+    assert on_training_images.exit_code == 0, on_training_images.output
+    assert "trained on sample:train, which shares images with the evaluated split sample:test" in " ".join(on_training_images.output.split())
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"\x00" * 100)
     failed = runner.invoke(main, ["compare", "--methods", "ours", "--checkpoint", f"ours={broken}", "--out", "res2"])

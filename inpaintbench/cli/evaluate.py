@@ -93,8 +93,20 @@ def _build_methods(
     return built, unavailable
 
 
+def _warn_if_trained_on_these_images(methods: dict[str, Method], data, console: Console) -> None:
+    """Scores of a model on its own training images are not a benchmark: say so before the table."""
+    for name, method in methods.items():
+        trained = getattr(method, "trained_on", None) or {}
+        if trained.get("dataset") == data.name and data.splits_share_images(trained.get("split") or "", data.split):
+            console.print(
+                f"[yellow]warning:[/yellow] {name} was trained on {data.name}:{trained['split']}, which shares images "
+                f"with the evaluated split {data.name}:{data.split}; its scores are not on held-out images"
+            )
+
+
 def _evaluate_with_progress(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str]):
     console = Console(stderr=True)
+    _warn_if_trained_on_these_images(methods, spec.dataset, console)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"{', '.join(methods) or 'nothing'} on {spec.dataset.name}", total=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import click
@@ -11,6 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..masks import MASK_KINDS
 from ..training.config import PRECISIONS
+
+
+#: seconds between progress lines when stderr is not a terminal
+LINE_SECONDS = 30
 
 
 class RichTrainingProgress:
@@ -31,14 +36,22 @@ class RichTrainingProgress:
             console=console,
         )
         self.task = None
+        self.total = 0
+        self.last_line = 0.0
 
     def start(self, total: int, done: int) -> None:
+        self.total = total
         self.progress.start()
         self.task = self.progress.add_task(self.method, total=total, completed=done, phase="", losses="", speed="")
 
     def advance(self, step: int, phase: str, losses: dict[str, float], images_per_s: float) -> None:
         text = " ".join(f"{name}={value:.4g}" for name, value in losses.items() if name != "total")
-        self.progress.update(self.task, completed=step, phase=phase, losses=text, speed=f"{images_per_s:.1f} img/s")
+        speed = f"{images_per_s:.1f} img/s"
+        self.progress.update(self.task, completed=step, phase=phase, losses=text, speed=speed)
+        # a batch job's log file gets no live display: write a plain line every half minute instead
+        if not self.console.is_terminal and (time.monotonic() - self.last_line > LINE_SECONDS or step == self.total):
+            self.last_line = time.monotonic()
+            self.console.print(f"step {step}/{self.total} [{phase}] {text} {speed}", highlight=False)
 
     def stop(self) -> None:
         if self.task is not None:

@@ -56,6 +56,11 @@ class Dataset(ABC):
                 f"dataset {self.name!r}: root {self.root} is not a directory (expected layout: {self.layout})"
             )
 
+    @classmethod
+    def splits_share_images(cls, first: str, second: str) -> bool:
+        """Whether two splits can hold the same images (override when one split contains another)."""
+        return first == second
+
     def _accepts_split(self, split: str) -> bool:
         """Override for open-ended split names (``test3`` for DTD folds, LSUN categories)."""
         return False

@@ -125,6 +125,10 @@ class Sample(Dataset):
     default_split = "test"
     needs_root = False
 
+    @classmethod
+    def splits_share_images(cls, first: str, second: str) -> bool:
+        return first == second or "test" in (first, second)  # test is every image
+
     def __init__(self, root: Path | None = None, split: str | None = None):
         super().__init__(root, split)
         # An explicit root is a copy of a built set, read as is; by default the set

@@ -62,6 +62,7 @@ class LossLog:
     def write(self, step: int, phase: str, values: dict[str, float]) -> None:
         row = {"step": step, "phase": phase, **values}
         self._csv.writerow([_format(row.get(column, "")) for column in self.columns])
+        self._handle.flush()  # one small write per step; `tail -f losses.csv` follows the run
         if self._events is not None:
             for name, value in values.items():
                 self._events.add_scalar(name, value, step)
