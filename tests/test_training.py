@@ -216,3 +216,33 @@ def test_ddp_with_two_cpu_processes_keeps_replicas_identical(tmp_path):
     initial = train(tiny_config(tmp_path / "single", steps=1)).networks["generator"].state_dict()
     assert not torch.equal(initial["encoder.0.weight"], rank0["generator.encoder.0.weight"])  # they did train
     assert len(read_losses(run)) == 3  # one log, written by rank 0
+
+
+# -- precision and bad data -----------------------------------------------------------
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_trains_and_checkpoints_the_scaler(tmp_path, precision):
+    run = train(tiny_config(tmp_path / precision, steps=3, precision=precision)).run_dir
+    losses = read_losses(run)
+    assert np.isfinite(losses["reconstruction"]).all() and len(losses) == 3
+    saved = checkpoint.read(run / "checkpoint.pt", "ours")
+    assert (saved["scaler"] is not None) == (precision == "fp16")  # fp16 needs loss scaling, bf16 does not
+
+
+def test_unreadable_training_images_are_replaced_not_fatal(tmp_path):
+    import cv2
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        cv2.imwrite(str(folder / f"{k}.png"), rng.integers(0, 256, (40, 60, 3), dtype=np.uint8))
+    (folder / "broken.png").write_bytes(b"\x89PNG truncated")
+    stream = plan(tiny_config(tmp_path / "unused", dataset="folder", root=str(folder))).stream
+    assert "broken.png" in stream.item_ids
+    samples = [stream[p] for p in range(2 * len(stream))]  # two epochs: the broken item comes up twice
+    assert all(image.shape == (128, 128, 3) for image, _ in samples)
+    (folder / "0.png").write_bytes(b"")
+    (folder / "1.png").write_bytes(b"")
+    (folder / "2.png").write_bytes(b"")
+    with pytest.raises(InpaintbenchError, match="no image of split"):
+        plan(tiny_config(tmp_path / "unused", dataset="folder", root=str(folder))).stream[0]
