@@ -241,6 +241,8 @@ def test_unreadable_training_images_are_replaced_not_fatal(tmp_path):
     assert "broken.png" in stream.item_ids
     samples = [stream[p] for p in range(2 * len(stream))]  # two epochs: the broken item comes up twice
     assert all(image.shape == (128, 128, 3) for image, _ in samples)
+    run = train(tiny_config(tmp_path / "run", dataset="folder", root=str(folder), steps=1, sample_every=1)).run_dir
+    assert (run / "samples" / "step-0000001.png").is_file()  # the Fig. 10 grid skips the broken image
     (folder / "0.png").write_bytes(b"")
     (folder / "1.png").write_bytes(b"")
     (folder / "2.png").write_bytes(b"")

@@ -21,6 +21,17 @@ class _Group(click.Group):
             raise _UserError(str(error)) from None
 
 
+def key_value_pairs(values: tuple[str, ...], what: str) -> list[tuple[str, str]]:
+    """Parse repeated ``KEY=VALUE`` options (``-o``, ``--checkpoint``), naming the flag in errors."""
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise InpaintbenchError(f"{what} {value!r} must look like KEY=VALUE")
+        pairs.append((key.strip(), rest.strip()))
+    return pairs
+
+
 @click.group(cls=_Group)
 @click.version_option(package_name="inpaintbench")
 def main() -> None:

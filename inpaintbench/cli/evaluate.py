@@ -17,6 +17,7 @@ from ..reports import write_reports
 from ..results import ResultsStore
 from ..runner import RunSpec, evaluate
 from ..tables import FORMATS
+from . import key_value_pairs
 
 
 def _dataset_options(command):
@@ -37,16 +38,6 @@ def _dataset_options(command):
     return command
 
 
-def _pairs(values: tuple[str, ...], what: str) -> list[tuple[str, str]]:
-    pairs = []
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep or not key:
-            raise InpaintbenchError(f"{what} {value!r} must look like KEY=VALUE")
-        pairs.append((key.strip(), rest.strip()))
-    return pairs
-
-
 def _resolve_device(device: str, cls: type[Method]) -> str:
     if device != "auto":
         return device
@@ -60,7 +51,10 @@ def _resolve_device(device: str, cls: type[Method]) -> str:
 
 def _trained_run(method: str, dataset: str) -> tuple[Path | None, str]:
     """The conventional place of a trained model: ``runs/METHOD-DATASET-s*/model.pt`` (train's default --out)."""
-    found = sorted(Path("runs").glob(f"{method}-{dataset}-s*/model.pt"))
+    from ..training.checkpoint import MODEL_FILE
+    from ..training.config import default_run_dir
+
+    found = sorted(Path().glob(str(default_run_dir(method, dataset, "*") / MODEL_FILE)))
     if len(found) == 1:
         return found[0].parent, ""
     if found:
@@ -144,12 +138,12 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     """Run several methods on one dataset and print the Table VI-style comparison."""
     names = [n.strip() for n in method_list.split(",") if n.strip()] if method_list else [e.name for e in registry.list_methods()]
     options: dict[str, dict[str, str]] = {}
-    for key, value in _pairs(option_values, "-o"):
+    for key, value in key_value_pairs(option_values, "-o"):
         method, dot, option = key.partition(".")
         if not dot:
             raise InpaintbenchError(f"-o {key}={value}: name the method, e.g. -o {names[0] if names else 'telea'}.{key}={value}")
         options.setdefault(method, {})[option] = value
-    checkpoints = {name: Path(path) for name, path in _pairs(checkpoint_values, "--checkpoint")}
+    checkpoints = {name: Path(path) for name, path in key_value_pairs(checkpoint_values, "--checkpoint")}
     for name in [*options, *checkpoints]:
         if name not in names:
             raise InpaintbenchError(f"option or checkpoint given for {name!r}, which is not among --methods ({', '.join(names)})")
@@ -173,7 +167,7 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
 @click.option("--checkpoint", type=click.Path(path_type=Path), help="Trained weights for the method.")
 def run_command(method, dataset, root, split, mask, image_size, limit, seed, device, batch_size, out, option_values, checkpoint):
     """Run one method and save every completed image (PNG) with its scores."""
-    options = {method: dict(_pairs(option_values, "-o"))}
+    options = {method: dict(key_value_pairs(option_values, "-o"))}
     checkpoints = {method: checkpoint} if checkpoint else {}
     data = registry.open_dataset(dataset, root, split)
     methods, unavailable = _build_methods([method], options, checkpoints, device, dataset)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..masks import MASK_KINDS
+from . import key_value_pairs
 from ..training.config import PRECISIONS
 
 
@@ -87,9 +88,7 @@ class RichTrainingProgress:
 def train_command(method, config_file, option_values, **settings):
     """Train METHOD with the shared engine; resumable, multi-GPU with torchrun."""
     from ..training import TrainingInterrupted, build_config, train
-    from .evaluate import _pairs
-
-    settings["options"] = dict(_pairs(option_values, "-o"))
+    settings["options"] = dict(key_value_pairs(option_values, "-o"))
     config = build_config(method, config_file, settings)
     console = Console(stderr=True)
     display = RichTrainingProgress(console, method)

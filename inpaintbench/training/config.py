@@ -17,6 +17,13 @@ from typing import Any
 from ..errors import InpaintbenchError
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+#: where ``train`` puts runs by default, and where ``compare`` looks for them
+RUNS_DIR = Path("runs")
+
+
+def default_run_dir(method: str, dataset: str, seed: int | str) -> Path:
+    """``runs/<method>-<dataset>-s<seed>``; ``seed="*"`` gives the glob pattern of every seed."""
+    return RUNS_DIR / f"{method}-{dataset}-s{seed}"
 
 
 @dataclasses.dataclass
@@ -72,7 +79,7 @@ class TrainConfig:
             raise InpaintbenchError(f"--workers must be 0 or more (got {self.workers})")
 
     def run_dir(self) -> Path:
-        return Path(self.out) if self.out else Path("runs") / f"{self.method}-{self.dataset}-s{self.seed}"
+        return Path(self.out) if self.out else default_run_dir(self.method, self.dataset, self.seed)
 
     def total_steps(self, dataset_size: int, batch_size: int) -> int:
         """``--steps``, or enough steps for ``--epochs`` passes over the data (default: 1 epoch)."""

@@ -24,7 +24,7 @@ import torch
 
 from .. import registry
 from ..datasets.base import manifest_hash
-from ..errors import CheckpointError, InpaintbenchError
+from ..errors import CheckpointError, DatasetError, ImageReadError, InpaintbenchError
 from ..masks import MaskSpec
 from ..methods import TrainableMethod, parse_options
 from ..protocol import Protocol
@@ -356,9 +356,16 @@ class _Run:
         stream = self.plan.stream
         protocol = stream.protocol
         truths, masks = [], []
-        for item_id in stream.item_ids[:PREVIEW_IMAGES]:
-            truths.append(protocol.prepare(stream.dataset.read(item_id)))
+        for item_id in stream.item_ids:
+            try:
+                truths.append(protocol.prepare(stream.dataset.read(item_id)))
+            except ImageReadError:
+                continue  # the stream logs unreadable images when it meets them
             masks.append(protocol.make_mask(item_id, self.config.seed))
+            if len(truths) == PREVIEW_IMAGES:
+                break
+        if not truths:
+            raise DatasetError(f"dataset {stream.dataset.name!r}: no image of split {stream.dataset.split!r} could be read")
         return np.stack(truths), np.stack(masks)
 
     def _save_samples(self, preview: tuple[np.ndarray, np.ndarray], step: int) -> None:
