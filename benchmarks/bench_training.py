@@ -31,8 +31,9 @@ import torch.nn.functional as F
 
 from inpaintbench import registry
 from inpaintbench.training import TrainConfig, train
+from inpaintbench.training.gan import dcgan_init
 from inpaintbench.training.recipe import adam
-from inpaintbench_ours.networks import Generator, dcgan_init, global_discriminator, local_discriminator
+from inpaintbench_ours.networks import Generator, global_discriminator, local_discriminator
 
 ALL_PHASES_AT_ONCE = "0,0,1"  # every step is a phase 3 step: G + D_L + D_G
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from inpaintbench import TrainableMethod
-from inpaintbench.errors import InpaintbenchError
+from inpaintbench.training.gan import require_center_masks
 
-from .recipe import OursOptions, OursRecipe, center_box
+from .recipe import OursOptions, OursRecipe
 
 
 class Ours(TrainableMethod):
@@ -17,9 +17,4 @@ class Ours(TrainableMethod):
     Recipe = OursRecipe
 
     def check_masks(self, masks: np.ndarray) -> None:
-        offset, side = center_box(masks.shape[-1])
-        inside = masks[:, offset : offset + side, offset : offset + side].all(axis=(1, 2))
-        if not (inside.all() and (masks.sum(axis=(1, 2)) == side * side).all()):
-            raise InpaintbenchError(
-                f"method 'ours' predicts the center {side}x{side} square only (the paper's protocol); run with --mask center"
-            )
+        require_center_masks(self.name, masks)

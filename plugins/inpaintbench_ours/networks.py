@@ -89,16 +89,3 @@ def local_discriminator(width: float = 1.0) -> Discriminator:
 
 def global_discriminator(width: float = 1.0) -> Discriminator:
     return Discriminator(5, width)
-
-
-def dcgan_init(network: nn.Module) -> nn.Module:
-    """N(0, 0.02) weights for (transposed) convolutions and linear layers, N(1, 0.02) BN scales, zero biases."""
-    for module in network.modules():
-        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(module.weight, 0.0, 0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d):
-            nn.init.normal_(module.weight, 1.0, 0.02)
-            nn.init.zeros_(module.bias)
-    return network

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import torch
 import torch.nn.functional as F
 
 from inpaintbench.errors import InpaintbenchError
 from inpaintbench.training import Phase, Ramp, Schedule, StepContext, TrainingRecipe
+from inpaintbench.training.gan import center_box, dcgan_init, gan_loss, paste_center
 from inpaintbench.training.schedule import parse_fractions
 
-from .networks import Generator, dcgan_init, global_discriminator, local_discriminator
+from .networks import Generator, global_discriminator, local_discriminator
 
 VARIANTS = ("ce", "local", "full")
 
@@ -45,17 +45,6 @@ class OursOptions:
         if self.width <= 0 or self.bottleneck < 1:
             raise InpaintbenchError("method 'ours': width must be positive and bottleneck at least 1")
         parse_fractions(self.phases, 3)
-
-
-def center_box(image_size: int) -> tuple[int, int]:
-    """(offset, side) of the center hole the model predicts: 32 and 64 at 128x128."""
-    side = image_size // 2
-    return (image_size - side) // 2, side
-
-
-def _gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
-    target = torch.ones_like(logits) if real else torch.zeros_like(logits)
-    return F.binary_cross_entropy_with_logits(logits.float(), target.float())
 
 
 class OursRecipe(TrainingRecipe):
@@ -98,7 +87,7 @@ class OursRecipe(TrainingRecipe):
         masked = images * (1 - masks)  # the hole is 0 in [-1, 1]: the paper's zero-centred input
         with ctx.autocast():
             patch = net["generator"](masked).float()
-        completed = _paste(masked, patch, masks, offset)
+        completed = paste_center(masked, patch, masks, offset)
         losses = {}
         adversaries = [(name, real, fake) for name, real, fake in (
             ("local", truth_patch, patch),
@@ -106,7 +95,7 @@ class OursRecipe(TrainingRecipe):
         ) if ctx.trains(name)]
         for name, real, fake in adversaries:
             with ctx.autocast():
-                d_loss = _gan_loss(net[name](real), True) + _gan_loss(net[name](fake.detach()), False)
+                d_loss = gan_loss(net[name](real), True) + gan_loss(net[name](fake.detach()), False)
             ctx.update(name, d_loss)
             losses[f"d_{name}"] = d_loss.detach()
         reconstruction = F.mse_loss(patch, truth_patch)
@@ -114,7 +103,7 @@ class OursRecipe(TrainingRecipe):
         losses["reconstruction"] = reconstruction.detach()
         for name, _, fake in adversaries:
             with ctx.autocast():
-                adversarial = _gan_loss(net[name](fake), True)
+                adversarial = gan_loss(net[name](fake), True)
             total = total + ctx.weights[name] * adversarial
             losses[f"{name}_adv"] = adversarial.detach()
         ctx.update("generator", total)
@@ -123,12 +112,5 @@ class OursRecipe(TrainingRecipe):
 
     def complete(self, networks, masked, masks):
         offset, _ = center_box(masked.shape[-1])
-        return _paste(masked, networks["generator"](masked), masks, offset)
+        return paste_center(masked, networks["generator"](masked), masks, offset)
 
-
-def _paste(masked: torch.Tensor, patch: torch.Tensor, masks: torch.Tensor, offset: int) -> torch.Tensor:
-    """The input with ``patch`` in the hole (differentiable: D_G's gradient reaches the generator)."""
-    size = masked.shape[-1]
-    far = size - offset - patch.shape[-1]
-    placed = F.pad(patch.float(), (offset, far, offset, far))
-    return masked * (1 - masks) + placed * masks
