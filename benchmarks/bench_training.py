@@ -20,6 +20,7 @@ channels_last.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 import time
@@ -96,7 +97,8 @@ def plain_step_times(batch: int, steps: int, device: str, precision: str, channe
     return times
 
 
-def inference_images_per_second(batch: int, device: str, repeats: int) -> float:
+def inference_images_per_second(batch: int, device: str, repeats: int, bf16: bool = False) -> float:
+    """``ours``' inpaint at ``batch``; ``bf16`` runs it under bf16 autocast (GPU)."""
     with tempfile.TemporaryDirectory() as out:
         train(TrainConfig(method="ours", dataset="sample", out=out, steps=1, batch_size=2, workers=0, device=device))
         method = registry.create_method("ours", device=device, checkpoint=Path(out))
@@ -105,12 +107,14 @@ def inference_images_per_second(batch: int, device: str, repeats: int) -> float:
         masks = np.zeros((batch, 128, 128), bool)
         masks[:, 32:96, 32:96] = True
         images[masks] = 0
-        method.inpaint(images, masks)  # warm-up
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            method.inpaint(images, masks)
-            times.append(time.perf_counter() - start)
+        precision = torch.autocast(device, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+        with precision:
+            method.inpaint(images, masks)  # warm-up
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                method.inpaint(images, masks)
+                times.append(time.perf_counter() - start)
     return batch / statistics.median(times)
 
 
@@ -135,19 +139,26 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="engine/plain run pairs per configuration")
     parser.add_argument("--batches", default="16,64")
     parser.add_argument("--workers", type=int, default=0, help="engine data-loading workers")
+    parser.add_argument("--devices", default="cpu,cuda", help="which of cpu, cuda to measure (cuda only where available)")
+    parser.add_argument("--gpu-batches", default="64,100,256")
     args = parser.parse_args()
+    devices = args.devices.split(",")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, ours at full size (phase 3 step: G + D_L + D_G)")
-    for batch in map(int, args.batches.split(",")):
-        compare(batch, args, "cpu", "fp32", False)
-    print(f"inference (inpaintbench run ours, batch 64, cpu): {inference_images_per_second(64, 'cpu', 3):.1f} img/s")
+    if "cpu" in devices:
+        for batch in map(int, args.batches.split(",")):
+            compare(batch, args, "cpu", "fp32", False)
+        print(f"inference (inpaintbench run ours, batch 64, cpu): {inference_images_per_second(64, 'cpu', 3):.1f} img/s")
+    if "cuda" not in devices:
+        return
     if torch.cuda.is_available():
         print(f"GPU: {torch.cuda.get_device_name()}")
-        for batch in (64, 100, 256):
+        for batch in map(int, args.gpu_batches.split(",")):
             compare(batch, args, "cuda", "bf16", True)
-        print(f"inference (batch 256, cuda): {inference_images_per_second(256, 'cuda', 10):.1f} img/s")
+        for bf16 in (False, True):
+            rate = inference_images_per_second(256, "cuda", 10, bf16)
+            print(f"inference (batch 256, cuda, {'bf16 autocast' if bf16 else 'fp32'}): {rate:.1f} img/s")
     else:
         print("GPU: none available here; run this script on a CUDA machine for bf16 + channels_last figures")
-
 
 if __name__ == "__main__":
     main()
