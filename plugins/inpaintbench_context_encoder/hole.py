@@ -18,8 +18,8 @@ MEAN_COLOUR = (117, 104, 123)
 
 def mean_colour(like: torch.Tensor) -> torch.Tensor:
     """MEAN_COLOUR in [-1, 1] as a (1, 3, 1, 1) tensor on ``like``'s device."""
-    values = torch.tensor(MEAN_COLOUR, dtype=torch.float32, device=like.device) * (2 / 255) - 1
-    return values.to(like.dtype).view(1, 3, 1, 1)
+    values = [2 * channel / 255 - 1 for channel in MEAN_COLOUR]  # in double, as the release computes it
+    return torch.tensor(values, dtype=like.dtype, device=like.device).view(1, 3, 1, 1)
 
 
 def fill_mean(images: torch.Tensor, erased: torch.Tensor) -> torch.Tensor:
