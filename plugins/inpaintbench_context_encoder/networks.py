@@ -17,6 +17,8 @@ the release; tests use small widths), ``bottleneck`` is the 4000-d code.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from torch import nn
 
 
@@ -61,16 +63,11 @@ class Decoder(nn.Sequential):
         super().__init__(*layers)
 
 
-class Generator(nn.Module):
+class Generator(nn.Sequential):
     """The context encoder: 128x128 context with the hole filled -> predicted 64x64 center patch."""
 
     def __init__(self, width: float = 1.0, bottleneck: int = 4000):
-        super().__init__()
-        self.encoder = Encoder(width, bottleneck)
-        self.decoder = Decoder(width, bottleneck)
-
-    def forward(self, context):
-        return self.decoder(self.encoder(context))
+        super().__init__(OrderedDict(encoder=Encoder(width, bottleneck), decoder=Decoder(width, bottleneck)))
 
 
 class Discriminator(nn.Sequential):
