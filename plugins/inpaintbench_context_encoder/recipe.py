@@ -88,15 +88,15 @@ class ContextEncoderRecipe(TrainingRecipe):
             patch = net["generator"](fill_mean(images, erased)).float()
         truth = images[center]
         losses = {}
-        adversarial = ctx.trains("discriminator")
-        if adversarial:
+        with_adversary = ctx.trains("discriminator")
+        if with_adversary:
             with ctx.autocast():
                 d_loss = gan_loss(net["discriminator"](truth), True) + gan_loss(net["discriminator"](patch.detach()), False)
             ctx.update("discriminator", d_loss)
             losses["discriminator"] = d_loss.detach()
         reconstruction = weighted_l2(patch, truth, band_weights(erased[center], o.band_weight))
         total = ctx.weights["reconstruction"] * reconstruction
-        if adversarial:
+        if with_adversary:
             with ctx.autocast():
                 fooling = gan_loss(net["discriminator"](patch), True)
             total = total + ctx.weights["adversarial"] * fooling
