@@ -1,0 +1,111 @@
+"""How the context encoder trains: the README's center-inpainting command of the released code.
+
+``overlapPred=4 wtl2=0.999 nBottleneck=4000 loadSize=350 fineSize=128``:
+random 128 crops of images resized to a 350 shorter side, flipped half the
+time; batch 64; one phase in which each step updates the discriminator on
+real vs. (detached) predicted centers, then the generator on
+(1 - λ)·L2 + λ·adversarial with λ = 0.001 and the overlap band weighted 10x.
+Adam (β1 = 0.5) at 2e-4 for the discriminator and 10x that for the generator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch.nn.functional as F
+
+from inpaintbench.errors import InpaintbenchError
+from inpaintbench.training import Phase, Schedule, StepContext, TrainingRecipe
+from inpaintbench.training.gan import center_box, dcgan_init, gan_loss, paste_center
+from inpaintbench.training.recipe import adam
+
+from .hole import band_weights, fill_mean, shrink, weighted_l2
+from .networks import Discriminator, Generator
+
+
+@dataclasses.dataclass(frozen=True)
+class ContextEncoderOptions:
+    #: visible band (px) inside the 64x64 center in training; 0 erases it all, as the benchmark's input does
+    overlap: int = 4
+    #: L2 weight of the band relative to the inner pixels (the release's overlapL2Weight)
+    band_weight: float = 10.0
+    #: λ in (1 - λ)·L2 + λ·adversarial (the release's 1 - wtl2); 0 trains without a discriminator
+    lambda_adv: float = 0.001
+    #: the generator's learning rate is this times the discriminator's (--lr)
+    generator_lr_factor: float = 10.0
+    #: channel multiplier (1.0 is the release; smaller for quick experiments and tests)
+    width: float = 1.0
+    #: size of the code between encoder and decoder
+    bottleneck: int = 4000
+
+    def __post_init__(self):
+        problems = [
+            (not 0 <= self.overlap < 32, f"overlap must be 0 to 31 px (the hole is 64 px wide), got {self.overlap}"),
+            (self.band_weight <= 0, f"band_weight must be positive, got {self.band_weight}"),
+            (not 0 <= self.lambda_adv < 1, f"lambda_adv must be in [0, 1), got {self.lambda_adv}"),
+            (self.generator_lr_factor <= 0, f"generator_lr_factor must be positive, got {self.generator_lr_factor}"),
+            (self.width <= 0 or self.bottleneck < 1, "width must be positive and bottleneck at least 1"),
+        ]
+        for failed, message in problems:
+            if failed:
+                raise InpaintbenchError(f"method 'context-encoder': {message}")
+
+
+class ContextEncoderRecipe(TrainingRecipe):
+    batch_size = 64
+    #: the discriminator's; the generator's is ``generator_lr_factor`` times it
+    lr = 2e-4
+    betas = (0.5, 0.999)
+    resize_to = 350
+    flip = True
+    masks = ("center",)
+    image_sizes = (128,)
+    loss_names = ("reconstruction", "mse", "adversarial", "discriminator", "total")
+
+    def build_networks(self):
+        o = self.options
+        networks = {"generator": Generator(o.width, o.bottleneck)}
+        if o.lambda_adv > 0:
+            networks["discriminator"] = Discriminator(o.width)
+        return {name: dcgan_init(net) for name, net in networks.items()}
+
+    def build_optimizers(self, networks, lr):
+        factor = self.options.generator_lr_factor
+        return {name: adam(net.parameters(), lr * factor if name == "generator" else lr, self.betas) for name, net in networks.items()}
+
+    def schedule(self) -> Schedule:
+        adv = self.options.lambda_adv
+        trains = ("generator", "discriminator") if adv > 0 else ("generator",)
+        return Schedule([Phase("joint", 1.0, {"reconstruction": 1 - adv, "adversarial": adv}, trains)])
+
+    def training_step(self, images, masks, ctx: StepContext):
+        o = self.options
+        offset, side = center_box(self.image_size)
+        center = (..., slice(offset, offset + side), slice(offset, offset + side))
+        net = ctx.networks
+        erased = shrink(masks, o.overlap)  # the band around it stays visible, as in the release
+        with ctx.autocast():
+            patch = net["generator"](fill_mean(images, erased)).float()
+        truth = images[center]
+        losses = {}
+        with_adversary = ctx.trains("discriminator")
+        if with_adversary:
+            with ctx.autocast():
+                d_loss = gan_loss(net["discriminator"](truth), True) + gan_loss(net["discriminator"](patch.detach()), False)
+            ctx.update("discriminator", d_loss)
+            losses["discriminator"] = d_loss.detach()
+        reconstruction = weighted_l2(patch, truth, band_weights(erased[center], o.band_weight))
+        total = ctx.weights["reconstruction"] * reconstruction
+        if with_adversary:
+            with ctx.autocast():
+                fooling = gan_loss(net["discriminator"](patch), True)
+            total = total + ctx.weights["adversarial"] * fooling
+            losses["adversarial"] = fooling.detach()
+        ctx.update("generator", total)
+        losses.update(reconstruction=reconstruction.detach(), mse=F.mse_loss(patch.detach(), truth), total=total.detach())
+        return losses
+
+    def complete(self, networks, masked, masks):
+        """The whole hole is unknown here, band included: it is all mean colour (see docs/methods.md)."""
+        offset, _ = center_box(masked.shape[-1])
+        return paste_center(masked, networks["generator"](fill_mean(masked, masks)), masks, offset)
