@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 
 from .schedule import PhaseState, Schedule
+
+if TYPE_CHECKING:
+    from .data import TrainingStream
 
 
 class StepContext:
@@ -65,7 +68,7 @@ class TrainingRecipe(ABC):
     resize_to: ClassVar[int | None] = None
     #: random horizontal flips
     flip: ClassVar[bool] = False
-    #: mask protocols the method can train and run with
+    #: mask protocols the method can train with; the first is the default of ``--mask``
     masks: ClassVar[tuple[str, ...]] = ("center",)
     #: image sizes the networks accept (None: any multiple of 4)
     image_sizes: ClassVar[tuple[int, ...] | None] = (128,)
@@ -77,6 +80,14 @@ class TrainingRecipe(ABC):
     def __init__(self, options: Any, image_size: int = 128):
         self.options = options
         self.image_size = image_size
+
+    def prepare(self, stream: TrainingStream) -> None:
+        """Look at the training data before the networks are built (e.g. GLCIC's mean pixel); default: nothing.
+
+        Called on every start and resume, before :meth:`build_networks`.  What
+        it learns must end up in the networks (a buffer), so that checkpoints
+        and the exported model carry it.
+        """
 
     @abstractmethod
     def build_networks(self) -> dict[str, nn.Module]:
