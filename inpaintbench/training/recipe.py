@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from .data import TrainingStream
 from .schedule import PhaseState, Schedule
-
-if TYPE_CHECKING:
-    from .data import TrainingStream
 
 
 class StepContext:

@@ -57,7 +57,7 @@ class GlcicRecipe(TrainingRecipe):
     batch_size = 96
     #: ADADELTA's step scale (1.0 is ADADELTA itself; torch's and Torch7's default)
     lr = 1.0
-    #: ADADELTA's decay and epsilon: the defaults of torch and of the authors' Torch7 ``optim.adadelta``
+    #: ADADELTA's decay and epsilon: the defaults of torch and of Torch7's ``optim.adadelta`` (the paper gives none)
     rho, eps = 0.9, 1e-6
     flip = False
     masks = ("random-box", "center")
@@ -66,13 +66,17 @@ class GlcicRecipe(TrainingRecipe):
 
     def __init__(self, options: GlcicOptions, image_size: int = 128):
         super().__init__(options, image_size)
-        #: the paper rescales to a random shorter side in [1, 1.5] x the crop; the engine takes one value: the middle
-        self.resize_to = round(1.25 * image_size)
+        #: set by :meth:`prepare` before training; otherwise the network's buffer is loaded from a checkpoint
         self.mean_pixel: list[float] | None = None
+
+    @property
+    def resize_to(self) -> int:
+        """The paper rescales to a random shorter side in [1, 1.5] x the crop; the engine takes one value: the middle."""
+        return round(1.25 * self.image_size)
 
     def prepare(self, stream: TrainingStream) -> None:
         """Average the training images' pixels: the colour the hole is filled with."""
-        self.mean_pixel = mean_pixel(stream, self.options.mean_images)
+        self.mean_pixel = training_mean_pixel(stream, self.options.mean_images)
         log.info("glcic: mean pixel of the training images (RGB, [0, 1]): %s", [round(v, 4) for v in self.mean_pixel])
 
     def build_networks(self):
@@ -126,12 +130,12 @@ class GlcicRecipe(TrainingRecipe):
         return losses
 
     def complete(self, networks, masked, masks):
-        known = (masked + 1) / 2
+        known = (masked + 1) / 2 * (1 - masks)  # the engine's hole is 0 in [-1, 1]: 0.5 here, so zero it again
         output = networks["generator"](known, masks).float()
         return (known + output * masks) * 2 - 1
 
 
-def mean_pixel(stream: TrainingStream, limit: int) -> list[float]:
+def training_mean_pixel(stream: TrainingStream, limit: int) -> list[float]:
     """Mean RGB in [0, 1] of up to ``limit`` training images (the first of the seeded order), as the protocol crops them."""
     total, count = np.zeros(3), 0
     for position in range(min(limit, len(stream))):
