@@ -371,7 +371,9 @@ def test_short_cpu_run_learns(tmp_path, monkeypatch):
     Trains the three phases in the paper's proportions on ``sample:train`` and
     checks that the hole MSE falls; prints hole PSNR on ``sample:val`` (three
     held-back photographs) against mean fill and Telea, with and without the
-    post-processing.  Beating mean fill there is reported, not asserted.
+    post-processing.  Beating mean fill there is reported, not asserted: one
+    run measured 17.87 dB post-processed and 15.82 dB raw, against 17.28 for
+    mean fill and 17.63 for Telea (docs/methods.md).
     """
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
