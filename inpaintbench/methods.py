@@ -92,12 +92,15 @@ class TrainableMethod(Method):
     devices: ClassVar[tuple[str, ...]] = ("cpu", "cuda")
     #: the method's TrainingRecipe subclass (networks, schedule, training step, inference)
     Recipe: ClassVar[type]
+    #: options that only steer inference (e.g. post-processing): the user's value wins over the checkpoint's
+    inference_options: ClassVar[tuple[str, ...]] = ()
 
     def load_checkpoint(self, path: Path) -> None:
         """Load ``model.pt`` (or ``checkpoint.pt``) from a file or run directory.
 
         Architecture options come from the checkpoint (they define the weights);
-        the options the user passed are replaced by them so results record the truth.
+        the options the user passed are replaced by them so results record the
+        truth.  Only ``inference_options`` keep the user's values.
         """
         import torch
 
@@ -107,7 +110,7 @@ class TrainableMethod(Method):
         payload = checkpoint.read(file, self.name)
         self.checkpoint = file
         fields = {f.name for f in dataclasses.fields(self.Options)}
-        saved = {k: v for k, v in payload.get("options", {}).items() if k in fields}
+        saved = {k: v for k, v in payload.get("options", {}).items() if k in fields and k not in self.inference_options}
         self.options = dataclasses.replace(self.options, **saved)
         self.image_size = int(payload.get("image_size", 128))
         trained = payload.get("config", {})
@@ -139,13 +142,23 @@ class TrainableMethod(Method):
 
         if not hasattr(self, "networks"):
             raise CheckpointError(f"method {self.name!r} has no weights loaded; pass --checkpoint {self.name}=RUN_DIR")
-        if images.shape[1:3] != (self.image_size, self.image_size):
-            raise InpaintbenchError(
-                f"method {self.name!r} was trained on {self.image_size}x{self.image_size} images, got "
-                f"{images.shape[2]}x{images.shape[1]}; run with --image-size {self.image_size}"
-            )
+        self.check_image_size(images.shape[1], images.shape[2])
         self.check_masks(masks)
         return predict(self.recipe, self.networks, images, masks, torch.device(self.device))
+
+    def check_image_size(self, height: int, width: int) -> None:
+        """The trained size; a fully convolutional recipe (``image_sizes`` None) takes any multiple of 4."""
+        if self.recipe.image_sizes is None:
+            if height % 4 or width % 4:
+                raise InpaintbenchError(
+                    f"method {self.name!r} needs image sides that are multiples of 4, got {width}x{height}; "
+                    f"run with --image-size {self.image_size}"
+                )
+        elif (height, width) != (self.image_size, self.image_size):
+            raise InpaintbenchError(
+                f"method {self.name!r} was trained on {self.image_size}x{self.image_size} images, got "
+                f"{width}x{height}; run with --image-size {self.image_size}"
+            )
 
     def check_masks(self, masks: np.ndarray) -> None:
         """Refuse holes the model cannot fill (e.g. a center-only model given free-form masks)."""

@@ -50,3 +50,38 @@ def check_method(method: Method | type[Method], size: int = 64, center_only: boo
     assert np.array_equal(output, again), f"{name}: two calls on the same input differ (not deterministic)"
     one_by_one = np.stack([method.inpaint(images[k : k + 1].copy(), masks[k : k + 1].copy())[0] for k in range(len(images))])
     assert np.array_equal(output[masks], one_by_one[masks]), f"{name}: a batch and one-by-one calls differ in the hole"
+
+
+def layer_parameters(network) -> list[int]:
+    """Parameters of each convolution, transposed convolution and linear layer, with the batch norm that follows it.
+
+    The per-layer numbers a paper's layer table predicts (see :func:`expected_layer_parameters`).
+    """
+    from torch import nn
+
+    counts: list[int] = []
+    for module in network.modules():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            counts.append(sum(p.numel() for p in module.parameters()))
+        elif isinstance(module, nn.BatchNorm2d):
+            counts[-1] += sum(p.numel() for p in module.parameters())
+    return counts
+
+
+def expected_layer_parameters(table: list[tuple], conv_bias: bool = False) -> list[int]:
+    """Per-layer parameters of a layer table: rows ``(kind, kernel, in, out)`` or ``("fc", in, out)``.
+
+    Any kind but ``"out"`` and ``"fc"`` is a (transposed) convolution followed by batch norm
+    (scale and shift), with a bias too when ``conv_bias``; ``"out"`` is a last convolution with a
+    bias and no norm; ``"fc"`` a linear layer with a bias.
+    """
+    counts = []
+    for row in table:
+        if row[0] == "fc":
+            _, fan_in, out = row
+            counts.append(fan_in * out + out)
+        else:
+            kind, kernel, cin, cout = row
+            norm_and_bias = cout if kind == "out" else 2 * cout + (cout if conv_bias else 0)
+            counts.append(kernel * kernel * cin * cout + norm_and_bias)
+    return counts

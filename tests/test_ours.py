@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from inpaintbench import registry
 from inpaintbench.cli import main
 from inpaintbench.errors import InpaintbenchError
-from inpaintbench.testing import check_method
+from inpaintbench.testing import check_method, expected_layer_parameters, layer_parameters
 from inpaintbench.training import TrainConfig, train
 from inpaintbench_ours.networks import Decoder, Encoder, Generator, global_discriminator, local_discriminator
 from inpaintbench_ours.recipe import OursOptions, OursRecipe
@@ -26,41 +26,17 @@ LOCAL_TABLE = [("conv", 4, 3, 64), ("conv", 4, 64, 128), ("conv", 4, 128, 256), 
 GLOBAL_TABLE = [("conv", 4, 3, 64), ("conv", 4, 64, 128), ("conv", 4, 128, 256), ("conv", 4, 256, 512), ("conv", 4, 512, 512), ("fc", 4 * 4 * 512, 1)]
 
 
-def expected_parameters(table) -> list[int]:
-    """Weights (+ BN scale and shift, or a bias for the un-normalised last layers), per layer."""
-    counts = []
-    for row in table:
-        if row[0] == "fc":
-            _, fan_in, out = row
-            counts.append(fan_in * out + out)
-        else:
-            kind, k, cin, cout = row
-            counts.append(k * k * cin * cout + (cout if kind == "out" else 2 * cout))
-    return counts
-
-
-def layer_parameters(network) -> list[int]:
-    """Parameters of each conv/deconv/linear layer together with the batch norm that follows it."""
-    counts = []
-    for module in network.modules():
-        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
-            counts.append(sum(p.numel() for p in module.parameters()))
-        elif isinstance(module, torch.nn.BatchNorm2d):
-            counts[-1] += sum(p.numel() for p in module.parameters())
-    return counts
-
-
 def test_parameter_counts_follow_the_layer_tables():
-    assert layer_parameters(Encoder()) == expected_parameters(ENCODER_TABLE)
-    assert layer_parameters(Decoder()) == expected_parameters(DECODER_TABLE)
-    assert layer_parameters(local_discriminator()) == expected_parameters(LOCAL_TABLE)
-    assert layer_parameters(global_discriminator()) == expected_parameters(GLOBAL_TABLE)
+    assert layer_parameters(Encoder()) == expected_layer_parameters(ENCODER_TABLE)
+    assert layer_parameters(Decoder()) == expected_layer_parameters(DECODER_TABLE)
+    assert layer_parameters(local_discriminator()) == expected_layer_parameters(LOCAL_TABLE)
+    assert layer_parameters(global_discriminator()) == expected_layer_parameters(GLOBAL_TABLE)
     counts = registry.method_class("ours").parameter_counts()  # what `methods --verbose` prints
-    generator = sum(expected_parameters(ENCODER_TABLE) + expected_parameters(DECODER_TABLE))
+    generator = sum(expected_layer_parameters(ENCODER_TABLE) + expected_layer_parameters(DECODER_TABLE))
     assert counts == {
         "generator": generator,
-        "local": sum(expected_parameters(LOCAL_TABLE)),
-        "global": sum(expected_parameters(GLOBAL_TABLE)),
+        "local": sum(expected_layer_parameters(LOCAL_TABLE)),
+        "global": sum(expected_layer_parameters(GLOBAL_TABLE)),
     }
     assert 70e6 < generator < 72e6  # SPEC section 5: ~71 M
 

@@ -72,6 +72,7 @@ def test_config_file_is_overridden_by_the_command_line(tmp_path):
 def test_plan_resolves_recipe_defaults_and_checks_the_method(tmp_path):
     resolved = plan(TrainConfig(method="ours", dataset="sample", epochs=2, options=dict(TINY)))
     assert resolved.batch_size == 100 and resolved.lr == 3e-4  # the paper's values
+    assert resolved.config.mask == "center"  # --mask not given: the recipe's first protocol
     assert resolved.split == "train" and resolved.total_steps == 1  # 2 epochs of 36 images fit one batch of 100
     with pytest.raises(InpaintbenchError, match="not trainable"):
         plan(TrainConfig(method="telea"))
@@ -79,6 +80,27 @@ def test_plan_resolves_recipe_defaults_and_checks_the_method(tmp_path):
         plan(TrainConfig(method="ours", mask="irregular"))
     with pytest.raises(InpaintbenchError, match="variant"):
         plan(TrainConfig(method="ours", options={"variant": "both"}))
+
+
+def test_recipes_see_the_training_stream_before_their_networks_are_built(tmp_path, monkeypatch):
+    """``TrainingRecipe.prepare`` runs before ``build_networks`` on a start and again on a resume."""
+    from inpaintbench_ours.recipe import OursOptions, OursRecipe
+
+    calls = []
+    build = OursRecipe.build_networks
+    monkeypatch.setattr(OursRecipe, "prepare", lambda self, stream: calls.append(("prepare", len(stream.item_ids))))
+    monkeypatch.setattr(OursRecipe, "build_networks", lambda self: calls.append(("build",)) or build(self))
+
+    def stop_after_one(step, losses):
+        if step == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(TrainingInterrupted):
+        train(tiny_config(tmp_path / "run", steps=2), on_step=stop_after_one)
+    train(tiny_config(tmp_path / "run", steps=2, resume=True))
+    assert calls == [("prepare", 36), ("build",)] * 2
+    monkeypatch.undo()
+    assert OursRecipe(OursOptions()).prepare(plan(tiny_config("unused")).stream) is None  # the default does nothing
 
 
 # -- data stream --------------------------------------------------------------------------

@@ -75,7 +75,7 @@ class RichTrainingProgress:
 @click.option("--workers", type=int, help="Data-loading worker processes.  [default: 2]")
 @click.option("--seed", type=int, help="Seed of initial weights, crops and masks; recorded in the checkpoint.  [default: 0]")
 @click.option("--image-size", type=int, help="Training image side.  [default: 128]")
-@click.option("--mask", help=f"Mask protocol while training: {', '.join(MASK_KINDS)}.  [default: center]")
+@click.option("--mask", help=f"Mask protocol while training: {', '.join(MASK_KINDS)}.  [default: the method's; ours: center, glcic: random-box]")
 @click.option("--resize-to", type=int, help="Shorter side before the random crop (default: the method's; ours: the image size).")
 @click.option("--flip/--no-flip", default=None, help="Random horizontal flips (default: the method's).")
 @click.option("--checkpoint-every", type=int, help="Steps between checkpoints (also written at the end).  [default: 1000]")

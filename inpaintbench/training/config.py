@@ -48,7 +48,8 @@ class TrainConfig:
     workers: int = 2
     seed: int = 0
     image_size: int = 128
-    mask: str = "center"
+    #: training mask protocol (default: the recipe's first, ``center`` for ours)
+    mask: str | None = None
     #: shorter side before the random crop (default: the recipe's; ours: image_size, context-encoder: 350)
     resize_to: int | None = None
     #: random horizontal flips (default: the recipe's)

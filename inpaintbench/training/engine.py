@@ -105,12 +105,15 @@ def plan(config: TrainConfig) -> Plan:
         raise InpaintbenchError(f"method {config.method!r} is not trainable (trainable methods: {trainable})")
     options = parse_options(method_cls, config.options)
     recipe = method_cls.Recipe(options, config.image_size)
+    config = dataclasses.replace(config, mask=config.mask or recipe.masks[0])
     mask_kind = MaskSpec.parse(config.mask).kind
     if mask_kind not in recipe.masks:
         raise InpaintbenchError(f"method {config.method!r} trains with --mask {' or '.join(recipe.masks)}, not {config.mask!r}")
     if recipe.image_sizes is not None and config.image_size not in recipe.image_sizes:
         sizes = ", ".join(map(str, recipe.image_sizes))
         raise InpaintbenchError(f"method {config.method!r} is built for --image-size {sizes}, not {config.image_size}")
+    if recipe.image_sizes is None and config.image_size % 4:
+        raise InpaintbenchError(f"method {config.method!r} needs an --image-size that is a multiple of 4, not {config.image_size}")
     dataset_cls = registry.dataset_class(config.dataset)
     split = config.split or ("train" if "train" in dataset_cls.splits else dataset_cls.default_split)
     dataset = registry.open_dataset(config.dataset, config.root, split)
@@ -200,6 +203,7 @@ class _Run:
             torch.backends.cudnn.benchmark = False
         elif self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
+        recipe.prepare(self.plan.stream)
         torch.manual_seed(config.seed)  # identical initial weights on every rank and every rerun
         networks = recipe.build_networks()
         memory_format = torch.channels_last if config.channels_last else torch.contiguous_format

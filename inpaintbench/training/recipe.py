@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from .data import TrainingStream
 from .schedule import PhaseState, Schedule
 
 
@@ -65,7 +66,7 @@ class TrainingRecipe(ABC):
     resize_to: ClassVar[int | None] = None
     #: random horizontal flips
     flip: ClassVar[bool] = False
-    #: mask protocols the method can train and run with
+    #: mask protocols the method can train with; the first is the default of ``--mask``
     masks: ClassVar[tuple[str, ...]] = ("center",)
     #: image sizes the networks accept (None: any multiple of 4)
     image_sizes: ClassVar[tuple[int, ...] | None] = (128,)
@@ -77,6 +78,14 @@ class TrainingRecipe(ABC):
     def __init__(self, options: Any, image_size: int = 128):
         self.options = options
         self.image_size = image_size
+
+    def prepare(self, stream: TrainingStream) -> None:
+        """Look at the training data before the networks are built (e.g. GLCIC's mean pixel); default: nothing.
+
+        Called on every start and resume, before :meth:`build_networks`.  What
+        it learns must end up in the networks (a buffer), so that checkpoints
+        and the exported model carry it.
+        """
 
     @abstractmethod
     def build_networks(self) -> dict[str, nn.Module]:

@@ -1,0 +1,33 @@
+"""``glcic`` as the harness runs it: the trained completion network, then the authors' post-processing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from inpaintbench import TrainableMethod
+
+from .postprocess import blend_into_surroundings
+from .recipe import GlcicOptions, GlcicRecipe
+
+
+class Glcic(TrainableMethod):
+    name = "glcic"
+    summary = "Iizuka et al. 2017: dilated completion network, local + global discriminators, Telea + Poisson post-processing"
+    Options = GlcicOptions
+    Recipe = GlcicRecipe
+    inference_options = ("postprocess",)
+
+    def inpaint(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        completed = super().inpaint(images, masks)
+        if not self.options.postprocess:
+            return completed
+        return np.stack([blend_into_surroundings(image, mask) for image, mask in zip(completed, masks)])
+
+    def describe_options(self) -> dict[str, Any]:
+        """The options, plus the mean pixel the loaded model fills holes with (it comes from its training set)."""
+        described = super().describe_options()
+        if hasattr(self, "networks"):
+            described["mean_pixel"] = [round(v, 6) for v in self.networks["generator"].mean_pixel.tolist()]
+        return described
