@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import registry
@@ -157,6 +158,8 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     _evaluate_with_progress(spec, methods, store, unavailable)
     store.write_record({"method_order": _merged_order(store, names)})
     _print_summary(store, grid_rows, formats)
+    for name, reason in unavailable.items():  # in full: a narrow terminal cuts the table's status column
+        Console(stderr=True, soft_wrap=True).print(f"[yellow]{name}[/yellow]: {escape(reason)}", highlight=False)
 
 
 @click.command("run")
