@@ -1,4 +1,4 @@
-"""Training engine overhead and throughput for the paper's model at full size.
+"""Training engine overhead and throughput for the paper's model and the learned baselines, at full size.
 
 Measures, in the same run and on the same networks (``ours``, full width,
 4000-d code, both discriminators, i.e. the costliest phase 3 step):
@@ -9,10 +9,12 @@ Measures, in the same run and on the same networks (``ours``, full width,
   generator updates with fused Adam, on batches prepared in memory.
 
 Reports images/s for both at batch 16 and 64 and the engine's overhead, then
-inference images/s (``inpaintbench run ours`` at batch 64).  Step times are
-medians over the timed steps; each configuration alternates engine and plain
-runs.  With a CUDA GPU it repeats everything with bf16 autocast and
-channels_last.
+inference images/s (``inpaintbench run ours`` at batch 64), then the engine's
+images/s for ``context-encoder`` and ``glcic`` at batch 16 (their costliest
+step: generator and discriminators both training).  Step times are medians
+over the timed steps; each configuration alternates engine and plain runs.
+With a CUDA GPU it repeats everything with bf16 autocast and channels_last
+(``--devices cuda`` measures only that).
 
     python benchmarks/bench_training.py --steps 6 --warmup 2 --repeats 2
 """
@@ -39,13 +41,19 @@ from inpaintbench_ours.networks import Generator, global_discriminator, local_di
 ALL_PHASES_AT_ONCE = "0,0,1"  # every step is a phase 3 step: G + D_L + D_G
 
 
-def engine_step_times(batch: int, steps: int, device: str, precision: str, channels_last: bool, workers: int) -> list[float]:
+#: options that make every step a method's costliest one (all networks training)
+COSTLIEST_STEP = {"ours": {"phases": ALL_PHASES_AT_ONCE}, "glcic": {"phases": ALL_PHASES_AT_ONCE}, "context-encoder": {}}
+
+
+def engine_step_times(
+    batch: int, steps: int, device: str, precision: str, channels_last: bool, workers: int, method: str = "ours"
+) -> list[float]:
     stamps: list[float] = []
     with tempfile.TemporaryDirectory() as out:
         config = TrainConfig(
-            method="ours", dataset="sample", out=out, steps=steps, batch_size=batch, workers=workers,
+            method=method, dataset="sample", out=out, steps=steps, batch_size=batch, workers=workers,
             device=device, precision=precision, channels_last=channels_last,
-            checkpoint_every=10**9, sample_every=10**9, options={"phases": ALL_PHASES_AT_ONCE},
+            checkpoint_every=10**9, sample_every=10**9, options=COSTLIEST_STEP[method],
         )
         train(config, on_step=lambda step, losses: stamps.append(time.perf_counter()))
     return [b - a for a, b in zip(stamps, stamps[1:])]
@@ -132,6 +140,18 @@ def compare(batch: int, args, device: str, precision: str, channels_last: bool) 
     )
 
 
+def baselines(args, device: str, precision: str, channels_last: bool, batches: list[int]) -> None:
+    """Engine images/s of the learned baselines' costliest step (no plain loop: the engine is shared)."""
+    for method in args.methods.split(","):
+        for batch in batches:
+            times = []
+            for _ in range(args.repeats):
+                times += engine_step_times(batch, args.warmup + args.steps, device, precision, channels_last, args.workers, method)[args.warmup - 1 :]
+            step = statistics.median(times)
+            print(f"{method:>15} batch {batch:3d} {device} {precision}{' channels_last' if channels_last else ''}: "
+                  f"engine {batch / step:8.2f} img/s ({step:.3f} s/step)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=6, help="timed steps per run")
@@ -141,6 +161,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="engine data-loading workers")
     parser.add_argument("--devices", default="cpu,cuda", help="which of cpu, cuda to measure (cuda only where available)")
     parser.add_argument("--gpu-batches", default="64,100,256")
+    parser.add_argument("--methods", default="context-encoder,glcic", help="learned baselines to time on the engine ('' for none)")
     args = parser.parse_args()
     devices = args.devices.split(",")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, ours at full size (phase 3 step: G + D_L + D_G)")
@@ -148,15 +169,19 @@ def main() -> None:
         for batch in map(int, args.batches.split(",")):
             compare(batch, args, "cpu", "fp32", False)
         print(f"inference (inpaintbench run ours, batch 64, cpu): {inference_images_per_second(64, 'cpu', 3):.1f} img/s")
+        if args.methods:
+            baselines(args, "cpu", "fp32", False, [16])
     if "cuda" not in devices:
         return
     if torch.cuda.is_available():
         print(f"GPU: {torch.cuda.get_device_name()}")
-        for batch in map(int, args.gpu_batches.split(",")):
+        for batch in [int(b) for b in args.gpu_batches.split(",") if b]:
             compare(batch, args, "cuda", "bf16", True)
-        for bf16 in (False, True):
+        for bf16 in (False, True) if args.gpu_batches else ():
             rate = inference_images_per_second(256, "cuda", 10, bf16)
             print(f"inference (batch 256, cuda, {'bf16 autocast' if bf16 else 'fp32'}): {rate:.1f} img/s")
+        if args.methods:
+            baselines(args, "cuda", "bf16", True, [64, 256])
     else:
         print("GPU: none available here; run this script on a CUDA machine for bf16 + channels_last figures")
 

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# The checks that need a CUDA GPU, in one pass, for a lent machine with torch already on it.
+# The checks that need a CUDA GPU, for a lent machine with torch already on it.
 #
-#   OUT=gpu-checks bash benchmarks/gpu_checks.sh [TRAIN_STEPS]
+#   OUT=gpu-checks bash benchmarks/gpu_checks.sh [SECTION ...]
 #
-# 1. training and inference throughput of `ours` with bf16 autocast + channels_last
-#    (engine against a plain loop, benchmarks/bench_training.py);
-# 2. the batched CUDA path of PatchMatch: images/s and hole PSNR next to the CPU path;
-# 3. a real training run of `ours` on the sample train split (bf16), scored on the
-#    held-back val photographs against mean fill and Telea.
-# Each step's output is written to $OUT; a failing step does not stop the later ones.
+# Sections (default: all of them):
+#   ours        training and inference images/s of `ours` with bf16 autocast + channels_last,
+#               engine against a plain loop (benchmarks/bench_training.py)
+#   patchmatch  the batched CUDA path of PatchMatch: images/s, hole PSNR next to the CPU path's
+#   train-ours  3000 bf16 steps of `ours` on the sample train split, scored on the held-back val photographs
+#   baselines   engine images/s of context-encoder and glcic (bf16 + channels_last, batch 64 and 256)
+#   train-baselines  short bf16 runs of context-encoder (overlap 4 and 0; crops of a 160 px resize
+#               rather than 350, to keep the 256 px sample photographs near the evaluation scale)
+#               and glcic on sample, scored on val
+# Each section writes its output to $OUT; a failing section does not stop the later ones.
 set -uo pipefail
 OUT=${OUT:-gpu-checks}
-STEPS=${1:-3000}
+SECTIONS=${*:-ours patchmatch train-ours baselines train-baselines}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 # The machine has no package index: install this project from a wheel built beforehand
@@ -25,17 +29,31 @@ fi || { cat "$OUT/install.txt"; exit 1; }
 nvidia-smi -L
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"
 WORKERS=$(( $(nproc) > 8 ? 8 : $(nproc) - 1 ))
+RUNS=$(mktemp -d)
 
-timeout 200 python3 benchmarks/bench_training.py --devices cuda --workers "$WORKERS" 2>&1 | tee "$OUT/bench_training.txt"
-timeout 90 python3 benchmarks/bench_patchmatch.py --skip speed,memory,quality 2>&1 | tee "$OUT/bench_patchmatch.txt"
+# train METHOD NAME STEPS [train flags...]: one bf16 run on sample:train, then hole PSNR on sample:val
+train_and_score() {
+  local method=$1 name=$2 steps=$3; shift 3
+  local started; started=$(date +%s)
+  timeout 150 python3 -m inpaintbench train "$method" --steps "$steps" --device cuda --precision bf16 --channels-last \
+    --workers "$WORKERS" --sample-every 100000 --checkpoint-every 500 --out "$RUNS/$name" "$@" 2>&1 | tail -3
+  echo "$name: $(( $(date +%s) - started )) s for $steps steps" | tee -a "$OUT/train_time.txt"
+  cp "$RUNS/$name/losses.csv" "$OUT/losses-$name.csv" 2>/dev/null
+  python3 -m inpaintbench compare --methods "$method,mean-fill,telea" --split val --device auto \
+    --checkpoint "$method=$RUNS/$name" --out "$RUNS/$name-val" --format md 2>&1 | tee "$OUT/compare-$name.txt"
+}
 
-RUN=$(mktemp -d)/ours-sample-gpu
-started=$(date +%s)
-timeout 300 python3 -m inpaintbench train ours --steps "$STEPS" --device cuda --precision bf16 --channels-last \
-  --workers "$WORKERS" --resize-to 192 --flip --sample-every 1000 --checkpoint-every 1000 --out "$RUN" 2>&1 | tail -5
-echo "training: $(( $(date +%s) - started )) s for $STEPS steps" | tee "$OUT/train_time.txt"
-cp "$RUN/losses.csv" "$OUT/losses.csv" 2>/dev/null
-for split in val train; do
-  python3 -m inpaintbench compare --methods ours,mean-fill,telea --split "$split" --device auto \
-    --checkpoint ours="$RUN" --out "$RUN/compare-$split" --format md 2>&1 | tee "$OUT/compare_$split.txt"
+for section in $SECTIONS; do
+  echo "== $section"
+  case $section in
+    ours) timeout 200 python3 benchmarks/bench_training.py --devices cuda --methods "" --workers "$WORKERS" 2>&1 | tee "$OUT/bench_training.txt" ;;
+    patchmatch) timeout 90 python3 benchmarks/bench_patchmatch.py --skip speed,memory,quality 2>&1 | tee "$OUT/bench_patchmatch.txt" ;;
+    train-ours) train_and_score ours ours 3000 --resize-to 192 --flip ;;
+    baselines) timeout 200 python3 benchmarks/bench_training.py --devices cuda --gpu-batches "" --repeats 1 --workers "$WORKERS" 2>&1 | tee "$OUT/bench_baselines.txt" ;;
+    train-baselines)
+      train_and_score context-encoder context-encoder 2000 --resize-to 160
+      train_and_score context-encoder context-encoder-overlap0 2000 --resize-to 160 -o overlap=0
+      train_and_score glcic glcic 1500 ;;
+    *) echo "unknown section $section" ;;
+  esac
 done
