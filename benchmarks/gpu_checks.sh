@@ -38,7 +38,13 @@ train_and_score() {
   timeout 150 python3 -m inpaintbench train "$method" --steps "$steps" --device cuda --precision bf16 --channels-last \
     --workers "$WORKERS" --sample-every 100000 --checkpoint-every 500 --out "$RUNS/$name" "$@" 2>&1 | tail -3
   echo "$name: $(( $(date +%s) - started )) s for $steps steps" | tee -a "$OUT/train_time.txt"
-  cp "$RUNS/$name/losses.csv" "$OUT/losses-$name.csv" 2>/dev/null
+  python3 - "$RUNS/$name/losses.csv" <<'PY' 2>&1 | tee -a "$OUT/train_time.txt"
+import sys, pandas as pd
+losses = pd.read_csv(sys.argv[1]); tenth = max(len(losses) // 10, 1)
+print(f"  {len(losses)} steps; reconstruction loss, first tenth {losses.reconstruction[:tenth].mean():.4f}, "
+      f"last tenth {losses.reconstruction[-tenth:].mean():.4f}; images/s by phase: "
+      + ", ".join(f"{p} {v:.0f}" for p, v in losses.groupby("phase", sort=False).images_per_s.median().items()))
+PY
   python3 -m inpaintbench compare --methods "$method,mean-fill,telea" --split val --device auto \
     --checkpoint "$method=$RUNS/$name" --out "$RUNS/$name-val" --format md 2>&1 | tee "$OUT/compare-$name.txt"
 }
