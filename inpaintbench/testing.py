@@ -85,3 +85,42 @@ def expected_layer_parameters(table: list[tuple], conv_bias: bool = False) -> li
             norm_and_bias = cout if kind == "out" else 2 * cout + (cout if conv_bias else 0)
             counts.append(kernel * kernel * cin * cout + norm_and_bias)
     return counts
+
+
+def check_exact_resume(make_config, root, stop_after: int = 2, **resume_changes):
+    """Assert that a run interrupted (Ctrl-C) after ``stop_after`` steps and resumed equals one never interrupted.
+
+    ``make_config(run_dir, **changes)`` builds a small deterministic ``TrainConfig``;
+    ``resume_changes`` are settings that may differ on resume (e.g. ``workers``).
+    Compares the loss logs (all but the timing column) and every network in
+    ``checkpoint.pt``; returns the uninterrupted run's loss log for further checks.
+    """
+    import torch
+
+    from .training import TrainingInterrupted, checkpoint, train
+    from .training.logs import read_losses
+
+    config = make_config(root / "straight")
+    method = config.method
+    straight = train(config)
+
+    def interrupt(step, _losses):
+        if step == stop_after:
+            raise KeyboardInterrupt
+
+    try:
+        train(make_config(root / "resumed"), on_step=interrupt)
+    except TrainingInterrupted as stopped:
+        assert f"after step {stop_after}" in str(stopped), stopped
+    else:
+        raise AssertionError(f"the run was not interrupted after step {stop_after}")
+    assert checkpoint.read(root / "resumed" / checkpoint.CHECKPOINT_FILE, method)["step"] == stop_after
+    resumed = train(make_config(root / "resumed", resume=True, **resume_changes))
+    assert resumed.steps == stop_after, f"resume redid {resumed.steps} steps, expected {stop_after}"
+    expected, got = read_losses(straight.run_dir), read_losses(resumed.run_dir)
+    assert expected.drop(columns="images_per_s").equals(got.drop(columns="images_per_s")), (expected, got)
+    first, second = (checkpoint.read(run / checkpoint.CHECKPOINT_FILE, method)["networks"] for run in (straight.run_dir, resumed.run_dir))
+    assert first.keys() == second.keys()
+    for net in first:
+        assert all(torch.equal(first[net][k], second[net][k]) for k in first[net]), f"{net} weights differ after resume"
+    return expected

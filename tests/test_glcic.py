@@ -26,8 +26,8 @@ from inpaintbench.errors import InpaintbenchError
 from inpaintbench.masks import center_mask, item_rng, random_box_mask
 from inpaintbench.protocol import Protocol
 from inpaintbench.runner import Batch, RunSpec, run_record
-from inpaintbench.testing import check_method, expected_layer_parameters, layer_parameters
-from inpaintbench.training import TrainConfig, TrainingInterrupted, train
+from inpaintbench.testing import check_exact_resume, check_method, expected_layer_parameters, layer_parameters
+from inpaintbench.training import TrainConfig, train
 from inpaintbench.training import checkpoint
 from inpaintbench.training.engine import plan
 from inpaintbench.training.logs import read_losses
@@ -193,27 +193,10 @@ def test_plan_uses_the_papers_settings():
 
 
 def test_resume_continues_exactly_through_all_three_phases(tmp_path):
-    straight = train(tiny_config(tmp_path / "straight"))
-    losses = read_losses(straight.run_dir)
+    losses = check_exact_resume(tiny_config, tmp_path, stop_after=2)
     assert list(losses["phase"]) == ["completion", "discriminator", "joint", "joint"]
     assert losses["discriminator"].notna().tolist() == [False, True, True, True]
     assert losses["adversarial"].notna().tolist() == [False, False, True, True]
-
-    def stop_after_two(step, _):
-        if step == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(TrainingInterrupted, match="after step 2"):
-        train(tiny_config(tmp_path / "resumed"), on_step=stop_after_two)
-    resumed = train(tiny_config(tmp_path / "resumed", resume=True))
-    assert resumed.steps == 2
-    again = read_losses(resumed.run_dir)
-    assert again.drop(columns="images_per_s").equals(losses.drop(columns="images_per_s")), (losses, again)
-    for name in ("generator", "discriminator"):
-        a = checkpoint.read(straight.run_dir / "checkpoint.pt", "glcic")["networks"][name]
-        b = checkpoint.read(resumed.run_dir / "checkpoint.pt", "glcic")["networks"][name]
-        assert all(torch.equal(a[k], b[k]) for k in a), name
-
 
 DDP_SCRIPT = """
 import os, sys, torch
