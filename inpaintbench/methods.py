@@ -77,6 +77,13 @@ class Method(ABC):
         """The options in effect, recorded with every result."""
         return dataclasses.asdict(self.options)
 
+    def variant(self) -> str:
+        """A few words that tables print after the method's name when an option changes what it is.
+
+        E.g. GLCIC with or without its post-processing; empty (nothing printed) by default.
+        """
+        return ""
+
 
 class TrainableMethod(Method):
     """A method whose weights come from ``inpaintbench train NAME``.

@@ -38,7 +38,7 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
     rows = []
     for name in methods:
         entry = record.get("methods", {}).get(name, {})
-        row: dict[str, Any] = {"method": name, "n": 0, "status": entry.get("status", "ok")}
+        row: dict[str, Any] = {"method": name, "variant": entry.get("variant", ""), "n": 0, "status": entry.get("status", "ok")}
         if entry.get("status") == "unavailable":
             row["status"] = entry.get("reason", "unavailable")
         elif name not in scored:
@@ -115,7 +115,8 @@ def cells(summary: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
     header = ["Method", *[label for _, label, _, _ in METRICS], "s/image", "n"]
     body = []
     for _, row in summary.iterrows():
-        line: list[Cell] = [(str(row["method"]), None)]
+        variant = row.get("variant")
+        line: list[Cell] = [(f"{row['method']} ({variant})" if isinstance(variant, str) and variant else str(row["method"]), None)]
         if row.get("status", "ok") != "ok" or _missing(row.get("psnr")):
             line += [("—", None)] * (len(METRICS) + 1) + [(str(row.get("status")), None)]
         else:

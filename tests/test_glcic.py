@@ -26,6 +26,7 @@ from inpaintbench.errors import InpaintbenchError
 from inpaintbench.masks import center_mask, item_rng, random_box_mask
 from inpaintbench.protocol import Protocol
 from inpaintbench.runner import Batch, RunSpec, run_record
+from inpaintbench.tables import summarize, to_markdown
 from inpaintbench.testing import check_exact_resume, check_method, expected_layer_parameters, layer_parameters
 from inpaintbench.training import TrainConfig, train
 from inpaintbench.training import checkpoint
@@ -328,6 +329,13 @@ def test_post_processing_on_off_and_never_the_ground_truth(trained_run):
     options = {name: entry["options"] for name, entry in record["methods"].items()}
     assert options["glcic"]["postprocess"] is True and options["glcic-raw"]["postprocess"] is False
     assert len(options["glcic"]["mean_pixel"]) == 3 and options["glcic"]["width"] == 0.0625
+    # ... and the table says it next to the method's name
+    scores = pd.DataFrame([
+        {"item": "x", "method": name, "psnr": 20.0, "ssim": 0.5, "psnr_hole": 15.0, "ssim_hole": 0.3, "l1_hole": 10.0, "seconds": 0.1}
+        for name in ("glcic", "glcic-raw")
+    ])
+    markdown = to_markdown(summarize(scores, record, n_resamples=10), record)
+    assert "| glcic (post-processed) |" in markdown and "| glcic-raw (no post-processing) |" in markdown
 
 
 # -- a short real training run (marked slow: minutes on 2 cores) ---------------------------------

@@ -25,6 +25,10 @@ class Glcic(TrainableMethod):
             return completed
         return np.stack([blend_into_surroundings(image, mask) for image, mask in zip(completed, masks)])
 
+    def variant(self) -> str:
+        """Tables say whether the scores include the authors' post-processing."""
+        return "post-processed" if self.options.postprocess else "no post-processing"
+
     def describe_options(self) -> dict[str, Any]:
         """The options, plus the mean pixel the loaded model fills holes with (it comes from its training set)."""
         described = super().describe_options()
