@@ -168,7 +168,11 @@ class TrainableMethod(Method):
             )
 
     def check_masks(self, masks: np.ndarray) -> None:
-        """Refuse holes the model cannot fill (e.g. a center-only model given free-form masks)."""
+        """Refuse holes the model cannot fill: a model trained only on the center hole predicts only that square."""
+        if tuple(self.recipe.masks) == ("center",):
+            from .training.gan import require_center_masks
+
+            require_center_masks(self.name, masks)
 
 
 def composite(masked: np.ndarray, output: np.ndarray, masks: np.ndarray) -> np.ndarray:

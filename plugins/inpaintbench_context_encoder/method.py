@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from inpaintbench import TrainableMethod
-from inpaintbench.training.gan import require_center_masks
 
 from .recipe import ContextEncoderOptions, ContextEncoderRecipe
 
@@ -16,5 +13,3 @@ class ContextEncoder(TrainableMethod):
     Options = ContextEncoderOptions
     Recipe = ContextEncoderRecipe
 
-    def check_masks(self, masks: np.ndarray) -> None:
-        require_center_masks(self.name, masks)

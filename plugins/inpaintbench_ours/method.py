@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from inpaintbench import TrainableMethod
-from inpaintbench.training.gan import require_center_masks
 
 from .recipe import OursOptions, OursRecipe
 
@@ -16,5 +13,3 @@ class Ours(TrainableMethod):
     Options = OursOptions
     Recipe = OursRecipe
 
-    def check_masks(self, masks: np.ndarray) -> None:
-        require_center_masks(self.name, masks)
