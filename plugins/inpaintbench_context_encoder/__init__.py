@@ -12,6 +12,13 @@ never reaches a method, so at inference the whole hole is filled with the mean
 colour: the band the model learnt to read is missing, and it predicts from
 an input it never saw in training.  ``-o overlap=0`` trains on exactly the
 benchmark's input instead (the release's ``overlapPred=0``).
+
+Other deviations from the released Torch code (docs/methods.md says why): no
+convolution biases (the release zeroes them before every forward pass);
+logits with BCE-with-logits instead of Sigmoid + BCE; the generator's
+adversarial loss uses the discriminator after its update; the engine's
+resize (area down, cubic up) and seeded, resumable data stream; options the
+release lacks (``generator_lr_factor``, ``lambda_adv=0``, ``width``).
 """
 
 from inpaintbench import hookimpl
