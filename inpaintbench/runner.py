@@ -99,8 +99,8 @@ def run_record(spec: RunSpec, item_ids: list[str], methods: dict[str, Method], u
             "code": f"{type(method).__module__}.{type(method).__qualname__}",
             "distribution": distribution_of(type(method)),
         }
-        if method.variant():
-            entry["variant"] = method.variant()
+        if variant := method.variant():
+            entry["variant"] = variant
         if method.checkpoint is not None:
             entry["checkpoint"] = str(method.checkpoint)
             entry["checkpoint_sha256"] = file_sha256(method.checkpoint)

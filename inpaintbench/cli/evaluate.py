@@ -158,8 +158,9 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     _evaluate_with_progress(spec, methods, store, unavailable)
     store.write_record({"method_order": _merged_order(store, names)})
     _print_summary(store, grid_rows, formats)
+    console = Console(stderr=True, soft_wrap=True)
     for name, reason in unavailable.items():  # in full: a narrow terminal cuts the table's status column
-        Console(stderr=True, soft_wrap=True).print(f"[yellow]{name}[/yellow]: {escape(reason)}", highlight=False)
+        console.print(f"[yellow]{name}[/yellow]: {escape(reason)}", highlight=False)
 
 
 @click.command("run")
