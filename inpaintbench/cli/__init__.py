@@ -39,9 +39,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from . import evaluate, listing, table, train
+    from . import evaluate, experiment, listing, table, train
 
-    for command in (*listing.COMMANDS, *evaluate.COMMANDS, *train.COMMANDS, *table.COMMANDS):
+    for command in (*listing.COMMANDS, *evaluate.COMMANDS, *train.COMMANDS, *table.COMMANDS, *experiment.COMMANDS):
         main.add_command(command)
 
 
