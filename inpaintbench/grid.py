@@ -53,3 +53,16 @@ def _put_label(grid: np.ndarray, text: str, left: int, width: int) -> None:
         (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
     origin = (left + max(0, (width - w) // 2), (_LABEL_HEIGHT + h) // 2)
     cv2.putText(grid, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
+
+
+def untile(grid: np.ndarray, columns: int) -> list[list[np.ndarray]]:
+    """The images of a grid made by :func:`tile` with ``columns`` columns, row by row (its inverse)."""
+    size = (grid.shape[1] + _GAP) // columns - _GAP
+    rows = (grid.shape[0] - _LABEL_HEIGHT + _GAP) // (size + _GAP)
+    if size < 1 or rows < 1 or columns * (size + _GAP) - _GAP != grid.shape[1]:
+        raise ValueError(f"a {grid.shape[1]}x{grid.shape[0]} image is not a grid of {columns} columns")
+    images = []
+    for r in range(rows):
+        top = _LABEL_HEIGHT + r * (size + _GAP)
+        images.append([grid[top : top + size, c * (size + _GAP) : c * (size + _GAP) + size].copy() for c in range(columns)])
+    return images

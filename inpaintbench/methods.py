@@ -57,6 +57,18 @@ class Method(ABC):
         self.device = device
         self.checkpoint: Path | None = None
 
+    @classmethod
+    def pick_device(cls, requested: str) -> str:
+        """``requested``, except that ``auto`` means CUDA when the method and the machine both support it."""
+        if requested != "auto":
+            return requested
+        if "cuda" in cls.devices:
+            import torch
+
+            if torch.cuda.is_available():
+                return "cuda"
+        return "cpu"
+
     # -- what subclasses implement ---------------------------------------------------
     def inpaint(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
         """Complete a batch: images (N, H, W, 3) uint8 with holes zeroed, masks (N, H, W) bool.

@@ -110,13 +110,20 @@ def caption(record: dict[str, Any]) -> str:
 Cell = tuple[str, tuple[str, str] | None]
 
 
+#: (column, header): context columns shown before the method when a summary has them
+#: (a table that spans several datasets, e.g. the generalisation experiment of Figs. 14-16)
+LEADING_COLUMNS: tuple[tuple[str, str], ...] = (("dataset", "Evaluated on"), ("trained_on", "Trained on"))
+
+
 def cells(summary: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
     """Header and cells shared by every renderer; each renderer lays out the interval its own way."""
-    header = ["Method", *[label for _, label, _, _ in METRICS], "s/image", "n"]
+    leading = [(column, label) for column, label in LEADING_COLUMNS if column in summary.columns]
+    header = [*(label for _, label in leading), "Method", *[label for _, label, _, _ in METRICS], "s/image", "n"]
     body = []
     for _, row in summary.iterrows():
         variant = row.get("variant")
-        line: list[Cell] = [(f"{row['method']} ({variant})" if isinstance(variant, str) and variant else str(row["method"]), None)]
+        line: list[Cell] = [(str(row[column]), None) for column, _ in leading]
+        line.append((f"{row['method']} ({variant})" if isinstance(variant, str) and variant else str(row["method"]), None))
         if row.get("status", "ok") != "ok" or _missing(row.get("psnr")):
             line += [("—", None)] * (len(METRICS) + 1) + [(str(row.get("status")), None)]
         else:
@@ -142,18 +149,19 @@ def _seconds(value: float) -> str:
     return f"{value:.4f}" if value < 0.1 else f"{value:.2f}"
 
 
-def to_markdown(summary: pd.DataFrame, record: dict[str, Any]) -> str:
+def to_markdown(summary: pd.DataFrame, record: dict[str, Any], title: str | None = None) -> str:
+    """``title`` replaces the caption made from ``record`` (a table spanning several results directories)."""
     header, body = cells(summary)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     lines += ["| " + " | ".join(_inline(cell) for cell in line) + " |" for line in body]
-    return "\n".join(lines) + f"\n\n{caption(record)}\n"
+    return "\n".join(lines) + f"\n\n{title or caption(record)}\n"
 
 
 def to_csv(summary: pd.DataFrame) -> str:
     return summary.to_csv(index=False, float_format="%.6g")
 
 
-def to_latex(summary: pd.DataFrame, record: dict[str, Any]) -> str:
+def to_latex(summary: pd.DataFrame, record: dict[str, Any], title: str | None = None) -> str:
     header, body = cells(summary)
 
     def escape(text: str) -> str:
@@ -162,7 +170,7 @@ def to_latex(summary: pd.DataFrame, record: dict[str, Any]) -> str:
     lines = [
         r"\begin{table}[t]",
         r"\centering",
-        rf"\caption{{{escape(caption(record))}}}",
+        rf"\caption{{{escape(title or caption(record))}}}",
         r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}",
         r"\toprule",
         " & ".join(escape(h) for h in header) + r" \\",
@@ -175,15 +183,16 @@ def to_latex(summary: pd.DataFrame, record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_rich(summary: pd.DataFrame, record: dict[str, Any]):
+def to_rich(summary: pd.DataFrame, record: dict[str, Any], title: str | None = None):
     """The terminal table: each mean over its (dimmed) interval, so it fits 100 columns."""
     from rich.table import Table
     from rich.text import Text
 
     header, body = cells(summary)
-    table = Table(title="Reconstruction quality (Table VI layout)", caption=caption(record))
+    table = Table(title="Reconstruction quality (Table VI layout)", caption=title or caption(record))
+    method_column = header.index("Method")
     for i, label in enumerate(header):
-        table.add_column(label, justify="left" if i == 0 else "right", no_wrap=i == 0)
+        table.add_column(label, justify="left" if i <= method_column else "right", no_wrap=i <= method_column)
     for line in body:
         row = []
         for text, interval in line:

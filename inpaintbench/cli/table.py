@@ -13,15 +13,16 @@ from ..results import ResultsStore
 from ..tables import FORMATS, summarize_by_area, to_csv, to_latex, to_markdown, to_rich
 
 
-def print_table(summary: pd.DataFrame, record: dict, fmt: str) -> None:
+def print_table(summary: pd.DataFrame, record: dict, fmt: str, title: str | None = None) -> None:
+    """Print in ``fmt``; ``title`` replaces the caption made from ``record``."""
     if fmt == "rich":
-        Console().print(to_rich(summary, record))
+        Console().print(to_rich(summary, record, title))
     elif fmt == "md":
-        click.echo(to_markdown(summary, record), nl=False)
+        click.echo(to_markdown(summary, record, title), nl=False)
     elif fmt == "csv":
         click.echo(to_csv(summary), nl=False)
     else:
-        click.echo(to_latex(summary, record), nl=False)
+        click.echo(to_latex(summary, record, title), nl=False)
 
 
 @click.command("table")

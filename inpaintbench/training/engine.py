@@ -89,6 +89,7 @@ class Plan:
             resize_to=self.stream.resize_to, flip=self.stream.flip,
         )
         resolved["options"] = dataclasses.asdict(self.options)
+        del resolved["resume"]  # how this call started, not what the run is: a resumed run's files equal an uninterrupted one's
         return {
             "config": resolved,
             "manifest": self.manifest,
@@ -300,7 +301,8 @@ class _Run:
             raise InpaintbenchError(f"training stopped early at step {done} of {total}")
         if preview is not None and total % self.config.sample_every:
             self._save_samples(preview, total)
-        self._save(total, ctx.state.name if ctx.state else "", final=True)
+        # the schedule, not the loop, names the last phase: a resumed finished run runs no step
+        self._save(total, self.schedule.at(total - 1, total).name, final=True)
         self.writer.wait()
         distributed.barrier(self.processes)
         return TrainResult(self.run_dir, total - self.start_step, total, time.perf_counter() - started, self.plain)

@@ -13,3 +13,7 @@ class Ours(TrainableMethod):
     Options = OursOptions
     Recipe = OursRecipe
 
+    def variant(self) -> str:
+        """Table VII's ablations are named in tables; the full model is plain ``ours``."""
+        return {"ce": "encoder-decoder only", "local": "+ local discriminator"}.get(self.options.variant, "")
+

@@ -1,0 +1,169 @@
+"""Tables VI and VII: train every learned method on the same data for the same steps, then compare.
+
+Both tables are one pipeline with different rows:
+
+- Table VI (the paper: ImageNet): PatchMatch, Context Encoder, GLCIC and ours;
+- Table VII (the paper: Paris StreetView): ours as encoder-decoder only, with
+  the local discriminator, and with both (``-o variant=ce|local|full``).
+
+Layout of the experiment directory::
+
+    experiment.json            the settings (a rerun must match them)
+    train/<label>/             one training run per learned row (checkpoint.pt, model.pt, losses.csv, samples/)
+    eval/                      the results store (run.json, scores/, images/, table.*, grid.png)
+    table.{md,csv,tex}         the table: means with 95 % CIs, seconds per image
+    fig11.png | fig12.png      the comparison grid (input | each row | ground truth)
+    fig10-<label>.png          each learned row's outputs every N steps of training
+    losses-<label>.png         its training curves, phases marked
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from .. import registry
+from ..errors import InpaintbenchError
+from ..protocol import Protocol
+from ..results import write_atomic
+from ..runner import RunSpec
+from ..training import TrainConfig
+from .directory import ExperimentDir
+from .figures import plot_losses, write_training_progress
+from .stages import Entry, Hooks, Runtime, ensure_trained, evaluate_entries, held_out_split
+
+#: Table VI's rows in the paper's order
+TABLE_VI_METHODS = ("patchmatch", "context-encoder", "glcic", "ours")
+#: Table VII's rows: ``ours`` trained as each ablation variant
+TABLE_VII_VARIANTS = ("ce", "local", "full")
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """What a comparison experiment computes; recorded in experiment.json and fixed for its directory."""
+
+    #: ``table-vi`` or ``table-vii``: names the experiment and its grid figure
+    experiment: str
+    entries: tuple[Entry, ...]
+    dataset: str
+    #: training iterations of every learned row (the same for all, as the paper requires)
+    steps: int
+    root: str | None = None
+    train_split: str | None = None
+    #: default: the dataset's evaluation split, or the first split held out from training
+    eval_split: str | None = None
+    #: global training batch; default: each method's own (ours 100, context-encoder 64, glcic 96)
+    batch_size: int | None = None
+    image_size: int = 128
+    mask: str = "center"
+    seed: int = 0
+    precision: str = "fp32"
+    #: evaluate this many items of the evaluation split (chosen by seed); default all
+    limit: int | None = None
+    #: steps between Fig. 10 samples; default a tenth of the run
+    sample_every: int | None = None
+
+    def __post_init__(self) -> None:
+        labels = [entry.label for entry in self.entries]
+        if len(set(labels)) != len(labels):
+            raise InpaintbenchError(f"{self.experiment}: row labels must be unique, got {', '.join(labels)}")
+        if self.steps < 1:
+            raise InpaintbenchError(f"{self.experiment}: --steps must be at least 1 (got {self.steps})")
+        for entry in self.entries:
+            registry.method_class(entry.method)  # an unknown method fails now, not after hours of training
+
+    @property
+    def grid_figure(self) -> str:
+        return {"table-vi": "fig11", "table-vii": "fig12"}.get(self.experiment, "grid")
+
+    def settings(self) -> dict:
+        values = dataclasses.asdict(self)
+        values["entries"] = {entry.label: entry.describe() for entry in self.entries}
+        return values
+
+
+def table_vi(methods: tuple[str, ...] = TABLE_VI_METHODS, options: dict[str, dict[str, str]] | None = None,
+             checkpoints: dict[str, str] | None = None, **settings) -> Comparison:
+    """Table VI: each method one row, labelled by its name."""
+    options, checkpoints = options or {}, checkpoints or {}
+    entries = tuple(Entry(m, m, dict(options.get(m, {})), checkpoints.get(m)) for m in methods)
+    return Comparison("table-vi", entries, **settings)
+
+
+def table_vii(options: dict[str, str] | None = None, checkpoints: dict[str, str] | None = None, **settings) -> Comparison:
+    """Table VII: ``ours`` once per variant, rows ``ours-ce``, ``ours-local``, ``ours-full``."""
+    options, checkpoints = dict(options or {}), checkpoints or {}
+    if "variant" in options:
+        raise InpaintbenchError("table-vii trains every variant itself; drop -o ours.variant")
+    entries = tuple(
+        Entry(f"ours-{v}", "ours", {**options, "variant": v}, checkpoints.get(f"ours-{v}")) for v in TABLE_VII_VARIANTS
+    )
+    return Comparison("table-vii", entries, **settings)
+
+
+@dataclasses.dataclass
+class ComparisonResult:
+    summary: pd.DataFrame
+    #: every file the experiment wrote at its top level
+    outputs: list[Path]
+
+
+def run_comparison(comparison: Comparison, out: Path, runtime: Runtime = Runtime(), hooks: Hooks = Hooks()) -> ComparisonResult:
+    """Train what is untrained, evaluate every row, write the table and the figures."""
+    out = Path(out)
+    directory = ExperimentDir(out, comparison.experiment)
+    if directory.begin(comparison.settings()):
+        hooks.say(f"continuing the {comparison.experiment} experiment in {out}")
+    dataset_cls = registry.dataset_class(comparison.dataset)
+    train_split = comparison.train_split or ("train" if "train" in dataset_cls.splits else dataset_cls.default_split)
+    eval_split = comparison.eval_split or held_out_split(comparison.dataset, train_split)
+    dataset = registry.open_dataset(comparison.dataset, comparison.root, eval_split)  # a wrong root fails before training
+
+    trained: dict[str, Path] = {}
+    for entry in comparison.entries:
+        if registry.method_class(entry.method).trainable and entry.checkpoint is None:
+            trained[entry.label] = ensure_trained(_train_config(comparison, entry, train_split, out, runtime), hooks)
+
+    spec = RunSpec(
+        dataset, Protocol(image_size=comparison.image_size, mask=comparison.mask), seed=comparison.seed,
+        limit=comparison.limit, batch_size=runtime.eval_batch_size, keep_images=runtime.grid_rows,
+    )
+    reports = evaluate_entries(list(comparison.entries), trained, dataset, spec, out / "eval", runtime, hooks)
+
+    outputs = []
+    for suffix in ("md", "csv", "tex"):
+        outputs.append(_copy(out / "eval" / f"table.{suffix}", out / f"table.{suffix}"))
+    if (out / "eval" / "grid.png").exists():
+        outputs.append(_copy(out / "eval" / "grid.png", out / f"{comparison.grid_figure}.png"))
+    for label, run_dir in trained.items():
+        outputs.append(write_training_progress(run_dir, out / f"fig10-{label}.png"))
+        outputs.append(plot_losses(run_dir, out / f"losses-{label}.png", title=f"{comparison.experiment}: {label}"))
+    directory.finish(outputs)
+    return ComparisonResult(reports.summary, outputs)
+
+
+def _train_config(comparison: Comparison, entry: Entry, train_split: str, out: Path, runtime: Runtime) -> TrainConfig:
+    return TrainConfig(
+        method=entry.method,
+        dataset=comparison.dataset,
+        root=comparison.root,
+        split=train_split,
+        out=str(out / "train" / entry.label),
+        steps=comparison.steps,
+        batch_size=comparison.batch_size,
+        device=runtime.device,
+        precision=comparison.precision,
+        workers=runtime.workers,
+        seed=comparison.seed,
+        image_size=comparison.image_size,
+        sample_every=comparison.sample_every or max(1, comparison.steps // 10),
+        checkpoint_every=min(1000, comparison.steps),
+        options=dict(entry.options),
+    )
+
+
+def _copy(source: Path, target: Path) -> Path:
+    write_atomic(target, source.read_bytes())
+    return target

@@ -1,0 +1,127 @@
+"""The two kinds of stage every experiment is made of: train a method, evaluate methods.
+
+Each stage knows from its own outputs whether it is done, so an experiment
+rerun skips it or continues it:
+
+- training: ``model.pt`` is written only when a run has finished; a run with
+  just ``checkpoint.pt`` was interrupted and is resumed (bit-exact, see the
+  engine); a run directory without either starts over;
+- evaluation: the results store skips every (image, method) pair it holds.
+
+How a stage is *shown* (progress bars, messages) is the caller's business:
+:class:`Hooks` runs stages silently, the CLI passes rich ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from .. import registry
+from ..datasets.base import Dataset
+from ..errors import InpaintbenchError
+from ..methods import Method
+from ..reports import Reports, write_reports
+from ..results import ResultsStore
+from ..runner import Report, RunSpec, evaluate
+from ..training import TrainConfig, TrainResult, train
+from ..training.checkpoint import CHECKPOINT_FILE, MODEL_FILE
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One row of an experiment's table: a label, the registered method, its options, its weights."""
+
+    #: the row's name in the table and its folder name (``ours-ce``); unique in an experiment
+    label: str
+    #: the registered method (``ours``)
+    method: str
+    #: method options as ``KEY=VALUE`` strings (used for training and inference)
+    options: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: a trained run (directory or model.pt) to use instead of training one
+    checkpoint: str | None = None
+
+    def describe(self) -> dict:
+        return {"method": self.method, "options": dict(sorted(self.options.items())), "checkpoint": self.checkpoint}
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    """How to run an experiment: changes none of its numbers, so a rerun may change it."""
+
+    device: str = "auto"
+    #: data-loading processes while training
+    workers: int = 2
+    #: images per evaluation batch
+    eval_batch_size: int = 16
+    #: images in each comparison grid
+    grid_rows: int = 8
+
+
+class Hooks:
+    """Runs stages; subclass to display them (the CLI shows rich progress bars)."""
+
+    def say(self, text: str) -> None:
+        """A line about what the experiment is doing (skipped stages, outputs)."""
+
+    def train(self, config: TrainConfig) -> TrainResult:
+        return train(config)
+
+    def evaluate(self, spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str]) -> Report:
+        return evaluate(spec, methods, store, unavailable)
+
+
+def ensure_trained(config: TrainConfig, hooks: Hooks) -> Path:
+    """The finished run of ``config``: found, resumed or trained; returns its directory."""
+    run_dir = config.run_dir()
+    if (run_dir / MODEL_FILE).exists():
+        hooks.say(f"{config.method}: trained run found in {run_dir}, not retraining")
+        return run_dir
+    resume = (run_dir / CHECKPOINT_FILE).exists()
+    hooks.say(f"{config.method}: {'resuming the interrupted run' if resume else 'training'} in {run_dir}")
+    hooks.train(dataclasses.replace(config, resume=resume))
+    return run_dir
+
+
+def held_out_split(dataset: str, train_split: str) -> str:
+    """The split to evaluate on: the dataset's evaluation split, or the first that shares no image with training."""
+    cls = registry.dataset_class(dataset)
+    for split in dict.fromkeys((cls.default_split, "test", "val", *cls.splits)):
+        if split in cls.splits and not cls.splits_share_images(train_split, split):
+            return split
+    raise InpaintbenchError(
+        f"dataset {dataset!r} has no split that is held out from {train_split!r}; pass --eval-split explicitly"
+    )
+
+
+def evaluate_entries(
+    entries: list[Entry],
+    checkpoints: dict[str, Path],
+    dataset: Dataset,
+    spec: RunSpec,
+    out: Path,
+    runtime: Runtime,
+    hooks: Hooks,
+) -> Reports:
+    """Score every entry on ``dataset`` into the results store ``out`` and write its tables and grid.
+
+    ``checkpoints`` maps labels to trained runs; a method that cannot start is
+    reported in the table with the reason, and the others are scored.
+    """
+    methods, unavailable = {}, {}
+    for entry in entries:
+        cls = registry.method_class(entry.method)
+        weights = checkpoints.get(entry.label) or (Path(entry.checkpoint) if entry.checkpoint else None)
+        if cls.needs_checkpoint and weights is None:
+            unavailable[entry.label] = f"no trained weights for {entry.method!r}"
+            continue
+        try:
+            methods[entry.label] = registry.create_method(entry.method, entry.options, cls.pick_device(runtime.device), weights)
+        except InpaintbenchError:
+            raise
+        except Exception as error:  # a plugin's constructor bug: report it, run the rest
+            unavailable[entry.label] = f"failed to start: {type(error).__name__}: {error}"
+    store = ResultsStore(out)
+    hooks.evaluate(spec, methods, store, unavailable)
+    store.write_record({"method_order": [entry.label for entry in entries]})
+    return write_reports(store, runtime.grid_rows)
