@@ -12,6 +12,9 @@
 #   train-baselines  short bf16 runs of context-encoder (overlap 4 and 0; crops of a 160 px resize
 #               rather than 350, to keep the 256 px sample photographs near the evaluation scale)
 #               and glcic on sample, scored on val
+#   table-vii   issue 6's Table VII smoke at full model size: `inpaintbench experiment table-vii` on
+#               sample, 3000 bf16 steps per variant at batch 100; table, Fig. 12, Fig. 10, loss curves
+#   table-vi    the Table VI experiment at full size, 1000 bf16 steps per learned method
 # Each section writes its output to $OUT; a failing section does not stop the later ones.
 # On one H200: ours + patchmatch + train-ours took about 4 minutes, baselines + train-baselines
 # about 6, so all five come close to a 10-minute limit per command: run them in two calls.
@@ -19,19 +22,19 @@ set -uo pipefail
 OUT=${OUT:-gpu-checks}
 SECTIONS=${*:-ours patchmatch train-ours baselines train-baselines}
 mkdir -p "$OUT"
+RUNS=$(mktemp -d)
 export PYTHONUNBUFFERED=1
 # The machine has no package index: install this project from a wheel built beforehand
 # (pip wheel --no-deps -w .gpu .) when there is one, else from the checkout.
 if ls .gpu/inpaintbench-*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-deps --no-index --target /tmp/inpaintbench-site .gpu/inpaintbench-*.whl >"$OUT/install.txt" 2>&1
+  python3 -m pip install -q --no-deps --no-index --target /tmp/inpaintbench-site .gpu/inpaintbench-*.whl >"$RUNS/install.txt" 2>&1
   export PYTHONPATH=/tmp/inpaintbench-site
 else
-  python3 -m pip install -q --no-deps --no-build-isolation --no-index -e . >"$OUT/install.txt" 2>&1
-fi || { cat "$OUT/install.txt"; exit 1; }
+  python3 -m pip install -q --no-deps --no-build-isolation --no-index -e . >"$RUNS/install.txt" 2>&1
+fi || { cat "$RUNS/install.txt"; exit 1; }
 nvidia-smi -L
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"
 WORKERS=$(( $(nproc) > 8 ? 8 : $(nproc) - 1 ))
-RUNS=$(mktemp -d)
 
 # train METHOD NAME STEPS [train flags...]: one bf16 run on sample:train, then hole PSNR on sample:val
 train_and_score() {
@@ -62,6 +65,20 @@ for section in $SECTIONS; do
       train_and_score context-encoder context-encoder 2000 --resize-to 160
       train_and_score context-encoder context-encoder-overlap0 2000 --resize-to 160 -o overlap=0
       train_and_score glcic glcic 1500 ;;
+    table-vii)
+      started=$(date +%s)
+      timeout 420 python3 -m inpaintbench experiment table-vii --dataset sample --steps 3000 --batch-size 100 \
+        --precision bf16 --channels-last --device cuda --workers "$WORKERS" --out "$RUNS/table-vii" --format md 2>&1 \
+        | grep -v '^step ' | tee "$OUT/table-vii.txt"
+      echo "table-vii: $(( $(date +%s) - started )) s in all" | tee -a "$OUT/table-vii.txt"
+      cp "$RUNS"/table-vii/{fig12.png,fig10-ours-full.png,losses-ours-full.png} "$OUT"/ ;;
+    table-vi)
+      started=$(date +%s)
+      timeout 400 python3 -m inpaintbench experiment table-vi --dataset sample --steps 1000 \
+        --precision bf16 --channels-last --device cuda --workers "$WORKERS" --out "$RUNS/table-vi" --format md 2>&1 \
+        | grep -v '^step ' | tee "$OUT/table-vi.txt"
+      echo "table-vi: $(( $(date +%s) - started )) s in all" | tee -a "$OUT/table-vi.txt"
+      cp "$RUNS"/table-vi/fig11.png "$OUT"/ ;;
     *) echo "unknown section $section" ;;
   esac
 done

@@ -6,6 +6,7 @@ command line and shows the stages (training progress, evaluation progress).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -36,18 +37,23 @@ class RichHooks(Hooks):
 
         display = RichTrainingProgress(self.console, config.method)
         try:
-            return train(config, progress=display)
+            result = train(config, progress=display)
         except TrainingInterrupted as stopped:
             display.stop()
             self.console.print(f"{stopped}; or rerun the experiment command, which resumes it")
             raise SystemExit(130)
         finally:
             display.stop()
+        self.say(f"{config.method}: {result.steps} steps in {result.seconds:.0f} s ({result.run_dir})")
+        return result
 
     def evaluate(self, spec, methods, store, unavailable):
         from .evaluate import _evaluate_with_progress
 
-        return _evaluate_with_progress(spec, methods, store, unavailable)
+        started = time.perf_counter()
+        report = _evaluate_with_progress(spec, methods, store, unavailable)
+        self.say(f"evaluated {sum(report.scored.values())} (image, method) pairs in {time.perf_counter() - started:.0f} s")
+        return report
 
 
 def method_options(values: tuple[str, ...]) -> dict[str, dict[str, str]]:
@@ -68,6 +74,7 @@ def _runtime_options(command):
         click.option("--workers", default=2, show_default=True, type=click.IntRange(min=0), help="Data-loading processes while training."),
         click.option("--eval-batch-size", default=16, show_default=True, type=click.IntRange(min=1)),
         click.option("--grid-rows", default=8, show_default=True, type=click.IntRange(min=1), help="Images in each comparison grid."),
+        click.option("--channels-last", is_flag=True, help="channels_last memory format while training (faster on recent GPUs)."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True, help="How to print the table."),
     ]
     for decorator in reversed(decorators):
@@ -109,7 +116,8 @@ def _settings(values: dict) -> dict:
 
 
 def _runtime(values: dict) -> Runtime:
-    return Runtime(device=values["device"], workers=values["workers"], eval_batch_size=values["eval_batch_size"], grid_rows=values["grid_rows"])
+    keys = ("device", "workers", "eval_batch_size", "grid_rows", "channels_last")
+    return Runtime(**{key: values[key] for key in keys})
 
 
 def _finish(result: ComparisonResult, fmt: str, out: Path) -> None:

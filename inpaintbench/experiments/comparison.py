@@ -156,6 +156,7 @@ def _train_config(comparison: Comparison, entry: Entry, train_split: str, out: P
         device=runtime.device,
         precision=comparison.precision,
         workers=runtime.workers,
+        channels_last=runtime.channels_last,
         seed=comparison.seed,
         image_size=comparison.image_size,
         sample_every=comparison.sample_every or max(1, comparison.steps // 10),

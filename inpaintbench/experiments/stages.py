@@ -56,6 +56,8 @@ class Runtime:
     eval_batch_size: int = 16
     #: images in each comparison grid
     grid_rows: int = 8
+    #: channels_last memory format while training (faster on recent GPUs)
+    channels_last: bool = False
 
 
 class Hooks:
