@@ -113,24 +113,9 @@ class ResultsStore:
     def check_compatible(self, record: dict[str, Any]) -> None:
         """Refuse to mix results of a different dataset, protocol, seed or metric into one table."""
         stored = self.read_record()
-        if stored is None:
-            return
-        record = json.loads(json.dumps(record))  # compare as stored: tuples become lists
-        for key in COMPATIBILITY_KEYS:
-            if stored.get(key) != record.get(key):
-                raise ResultsError(
-                    f"{self.root} holds results with a different {key} ({stored.get(key)!r}, now "
-                    f"{record.get(key)!r}); use another --out or remove that directory"
-                )
-        for name, method in record.get("methods", {}).items():
-            before = stored.get("methods", {}).get(name)
-            if before is None or "unavailable" in (before.get("status"), method.get("status")):
-                continue
-            if _method_identity(before) != _method_identity(method):
-                raise ResultsError(
-                    f"{self.root} holds {name!r} results with other options or checkpoint "
-                    f"({_method_identity(before)} vs {_method_identity(method)}); use another --out"
-                )
+        why = incompatibility(stored, record) if stored is not None else None
+        if why:
+            raise ResultsError(f"{self.root} holds {why}; use another --out or remove that directory")
 
     def write_record(self, record: dict[str, Any]) -> None:
         """Merge this run's record into the stored one (methods accumulate across reruns)."""
@@ -177,6 +162,24 @@ class ResultsStore:
 
     def save_image(self, kind: str, item_id: str, rgb: np.ndarray) -> None:
         write_png_atomic(self.image_path(kind, item_id), rgb)
+
+
+def incompatibility(stored: dict[str, Any], record: dict[str, Any], keys: tuple[str, ...] = COMPATIBILITY_KEYS) -> str | None:
+    """Why results recorded as ``stored`` cannot share a table with those of ``record``; None when they can.
+
+    One wording for reruns into a directory and for merging shards (which also compare the manifest).
+    """
+    stored, record = (json.loads(json.dumps(r)) for r in (stored, record))  # compare as stored: tuples become lists
+    for key in keys:
+        if stored.get(key) != record.get(key):
+            return f"results with a different {key} ({stored.get(key)!r}, now {record.get(key)!r})"
+    for name, method in record.get("methods", {}).items():
+        before = stored.get("methods", {}).get(name)
+        if before is None or "unavailable" in (before.get("status"), method.get("status")):
+            continue
+        if _method_identity(before) != _method_identity(method):
+            return f"{name!r} results with other options or checkpoint ({_method_identity(before)} vs {_method_identity(method)})"
+    return None
 
 
 def _method_identity(entry: dict[str, Any]) -> tuple:

@@ -4,7 +4,9 @@ Items stream through in batches (decoding of the next batch overlaps the
 methods' work on the current one), so memory stays flat however large the
 dataset.  Each method sees only the masked image and the mask.  Every
 (item, method) pair already in the store is skipped, so an interrupted run
-continues where it stopped.  A method that raises is reported by name and the
+continues where it stopped.  A shard (``RunSpec.shard``) evaluates every N-th
+item of the same seeded selection, so shards run anywhere add up to one run
+(:mod:`inpaintbench.sharding` merges them).  A method that raises is reported by name and the
 others go on; an unreadable image is reported with its path and skipped.
 """
 
@@ -14,7 +16,7 @@ import dataclasses
 import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -41,6 +43,25 @@ class RunSpec:
     batch_size: int = 16
     #: completed images saved for the first K items (the comparison grid); None saves all
     keep_images: int | None = 8
+    #: (K, N): evaluate only shard K of N, the items ``selected[K::N]`` (interleaved, so shards are balanced)
+    shard: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.shard is not None:
+            index, count = self.shard
+            if not 0 <= index < count:
+                raise InpaintbenchError(f"shard {index}/{count}: the index must be 0 to {count - 1} (shard K/N, K counted from 0)")
+
+    def selected(self) -> list[str]:
+        """The whole run's items, shard or not: what run.json's items and manifest describe."""
+        return select_items(self.dataset.item_ids(), self.limit, self.seed)
+
+    def own_items(self, selected: list[str]) -> list[str]:
+        """The items this process evaluates: all of ``selected``, or its shard's share."""
+        if self.shard is None:
+            return list(selected)
+        index, count = self.shard
+        return selected[index::count]
 
 
 @dataclasses.dataclass
@@ -65,6 +86,8 @@ class Report:
     unreadable: list[tuple[str, str]]
     #: this run's errors per method: (items in the failed batch, message)
     method_errors: dict[str, list[tuple[int, str]]] = dataclasses.field(default_factory=dict)
+    #: worker processes that died (parallel evaluation): worker name -> one-line reason
+    crashed_workers: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def select_items(item_ids: list[str], limit: int | None, seed: int) -> list[str]:
@@ -123,6 +146,7 @@ def run_record(spec: RunSpec, item_ids: list[str], methods: dict[str, Method], u
         "methods": method_entries,
         "versions": versions(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **({"shard": f"{spec.shard[0]}/{spec.shard[1]}"} if spec.shard else {}),
     }
 
 
@@ -133,21 +157,26 @@ def evaluate(
     unavailable: dict[str, str] | None = None,
     advance: Callable[[int], None] = lambda n: None,
     on_start: Callable[[int], None] = lambda total: None,
+    skip: Mapping[str, set[str]] | None = None,
 ) -> Report:
-    """Score every method on every selected item not yet in ``store``.
+    """Score every method on every selected item (of the shard) not yet in ``store`` nor in ``skip``.
 
-    For progress bars: ``on_start(total)`` is called once with the number of
-    (item, method) pairs, then ``advance(n)`` as pairs finish or are skipped.
+    ``skip`` maps a method to items scored elsewhere (a shard's merged rows in
+    the main results directory), which count as done.  For progress bars:
+    ``on_start(total)`` is called once with the number of (item, method)
+    pairs, then ``advance(n)`` as pairs finish or are skipped.
     """
-    item_ids = select_items(spec.dataset.item_ids(), spec.limit, spec.seed)
+    selected = spec.selected()
+    item_ids = spec.own_items(selected)
     on_start(len(item_ids) * len(methods))
-    record = run_record(spec, item_ids, methods, unavailable or {})
+    record = run_record(spec, selected, methods, unavailable or {})
     store.check_compatible(record)
     store.write_record(record)
 
-    done = {name: store.scored_items(name) for name in methods}
+    skip = skip or {}
+    done = {name: store.scored_items(name) | set(skip.get(name, ())) for name in methods}
     report = Report({n: 0 for n in methods}, {n: len(done[n] & set(item_ids)) for n in methods}, {}, [])
-    keep = set(_spread(item_ids, spec.keep_images))
+    keep = set(_spread(selected, spec.keep_images))  # on the whole selection: shards keep one run's grid
     failures_in_a_row = {name: 0 for name in methods}
     active = dict(methods)
 

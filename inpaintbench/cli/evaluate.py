@@ -1,8 +1,9 @@
-"""``inpaintbench run`` (one method, all images saved) and ``inpaintbench compare`` (the table)."""
+"""``inpaintbench run`` (one method, all images saved), ``inpaintbench compare`` (the table) and ``merge`` (its shards)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import click
 from rich.console import Console
@@ -13,10 +14,12 @@ from .. import registry
 from ..errors import InpaintbenchError
 from ..masks import MASK_KINDS
 from ..methods import Method
+from ..parallel import MethodSpec, evaluate_parallel
 from ..protocol import Protocol
 from ..reports import write_reports
 from ..results import ResultsStore
-from ..runner import RunSpec, evaluate
+from ..runner import Report, RunSpec, evaluate
+from ..sharding import Ranks, evaluate_shard, merge_shards, parse_shard, process_group, ranks_from_environment, shard_dir
 from ..tables import FORMATS
 from . import key_value_pairs
 
@@ -99,18 +102,29 @@ def _warn_if_trained_on_these_images(methods: dict[str, Method], data, console: 
             )
 
 
-def _evaluate_with_progress(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str]):
+def _evaluate_with_progress(
+    spec: RunSpec,
+    methods: dict[str, Method],
+    store: ResultsStore,
+    unavailable: dict[str, str],
+    run: Callable[..., Report] | None = None,
+    show: bool = True,
+) -> Report:
+    """Evaluate under a progress bar, then say what was resumed, skipped or failed.
+
+    ``run(advance=..., on_start=...)`` replaces the plain :func:`evaluate` into
+    ``store`` (a shard, or parallel workers); ``show=False`` hides the bar
+    (torchrun ranks other than 0 share rank 0's terminal).
+    """
+    run = run or (lambda **progress: evaluate(spec, methods, store, unavailable, **progress))
     console = Console(stderr=True)
     _warn_if_trained_on_these_images(methods, spec.dataset, console)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(f"{', '.join(methods) or 'nothing'} on {spec.dataset.name}", total=None)
+    where = f" (shard {spec.shard[0]}/{spec.shard[1]})" if spec.shard else ""
+    with Progress(*columns, console=console, transient=False, disable=not show) as progress:
+        task = progress.add_task(f"{', '.join(methods) or 'nothing'} on {spec.dataset.name}{where}", total=None)
         try:
-            report = evaluate(
-                spec, methods, store, unavailable,
-                advance=lambda n: progress.advance(task, n),
-                on_start=lambda total: progress.update(task, total=total),
-            )
+            report = run(advance=lambda n: progress.advance(task, n), on_start=lambda total: progress.update(task, total=total))
         except KeyboardInterrupt:
             progress.stop()
             console.print(f"interrupted: finished pairs are stored in {store.root}; rerun the same command to continue")
@@ -124,6 +138,8 @@ def _evaluate_with_progress(spec: RunSpec, methods: dict[str, Method], store: Re
         items = sum(count for count, _ in errors)
         state = "stopped after repeated errors" if name in report.failed_methods else f"failed on {items} item(s)"
         console.print(f"[red]method {name!r} {state}:[/red] {errors[-1][1]} (all errors: {store.root / 'failures.jsonl'})")
+    for name, reason in report.crashed_workers.items():
+        console.print(f"[red]worker for {name} crashed:[/red] {escape(reason)}; what it finished is kept, rerun the same command to continue")
     return report
 
 
@@ -135,8 +151,14 @@ def _evaluate_with_progress(spec: RunSpec, methods: dict[str, Method], store: Re
 @click.option("--checkpoint", "checkpoint_values", multiple=True, help="Trained weights, METHOD=PATH (repeatable).")
 @click.option("--grid-rows", default=8, show_default=True, help="Images in the comparison grid.")
 @click.option("--format", "formats", type=click.Choice(FORMATS), default="rich", show_default=True, help="How to print the table.")
-def compare_command(dataset, root, split, mask, image_size, limit, seed, device, batch_size, method_list, out, option_values, checkpoint_values, grid_rows, formats):
-    """Run several methods on one dataset and print the Table VI-style comparison."""
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=0), help="Worker processes for the CPU methods (0: one per core); the scores equal one process's.")
+@click.option("--shard", "shard_text", metavar="K/N", help="Evaluate only shard K of N (K from 0) into OUT/shards/K-of-N; then `inpaintbench merge OUT`.")
+def compare_command(dataset, root, split, mask, image_size, limit, seed, device, batch_size, method_list, out, option_values, checkpoint_values, grid_rows, formats, workers, shard_text):
+    """Run several methods on one dataset and print the Table VI-style comparison.
+
+    Under torchrun (WORLD_SIZE > 1) each rank evaluates shard RANK/WORLD_SIZE
+    and rank 0 merges the shards and prints the table.
+    """
     names = [n.strip() for n in method_list.split(",") if n.strip()] if method_list else [e.name for e in registry.list_methods()]
     options: dict[str, dict[str, str]] = {}
     for key, value in key_value_pairs(option_values, "-o"):
@@ -148,19 +170,76 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     for name in [*options, *checkpoints]:
         if name not in names:
             raise InpaintbenchError(f"option or checkpoint given for {name!r}, which is not among --methods ({', '.join(names)})")
+    ranks = None if shard_text else ranks_from_environment()
+    shard = parse_shard(shard_text) if shard_text else ranks.shard if ranks else None
+    if shard is not None and workers != 1:
+        raise InpaintbenchError("--workers splits a whole run; a shard (--shard or a torchrun rank) is one process: drop --workers")
+    if ranks is not None and device != "cpu":
+        _use_local_gpu(ranks)
 
     data = registry.open_dataset(dataset, root, split)
     protocol = Protocol(image_size=image_size, mask=mask)
     out = out or Path("results") / f"{dataset}-{data.split}-{mask.replace(':', '_')}-s{seed}"
     methods, unavailable = _build_methods(names, options, checkpoints, device, dataset)
     store = ResultsStore(out)
-    spec = RunSpec(data, protocol, seed=seed, limit=limit, batch_size=batch_size, keep_images=grid_rows)
-    _evaluate_with_progress(spec, methods, store, unavailable)
+    spec = RunSpec(data, protocol, seed=seed, limit=limit, batch_size=batch_size, keep_images=grid_rows, shard=shard)
+    if shard is not None:
+        if not _evaluate_shard(spec, methods, store, unavailable, names, ranks):
+            return
+    elif workers == 1:
+        _evaluate_with_progress(spec, methods, store, unavailable)
+    else:
+        specs = {name: MethodSpec(name, options.get(name, {}), method.device, method.checkpoint) for name, method in methods.items()}
+        _evaluate_with_progress(
+            spec, methods, store, unavailable,
+            run=lambda **progress: evaluate_parallel(spec, specs, store, workers, unavailable, **progress),
+        )
     store.write_record({"method_order": _merged_order(store, names)})
     _print_summary(store, grid_rows, formats)
     console = Console(stderr=True, soft_wrap=True)
     for name, reason in unavailable.items():  # in full: a narrow terminal cuts the table's status column
         console.print(f"[yellow]{name}[/yellow]: {escape(reason)}", highlight=False)
+
+
+def _use_local_gpu(ranks: Ranks) -> None:
+    """Each torchrun rank on its own GPU: ``cuda`` then means ``cuda:LOCAL_RANK``."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.set_device(ranks.local_rank % torch.cuda.device_count())
+
+
+def _evaluate_shard(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str], names: list[str], ranks: Ranks | None) -> bool:
+    """Evaluate this process's shard; True when this process goes on to print the merged table (torchrun's rank 0)."""
+    shard_store = ResultsStore(shard_dir(store.root, spec.shard))
+    with process_group(ranks) as barrier:
+        _evaluate_with_progress(
+            spec, methods, shard_store, unavailable,
+            run=lambda **progress: evaluate_shard(spec, methods, store, unavailable, **progress)[1],
+            show=ranks is None or ranks.rank == 0,
+        )
+        shard_store.write_record({"method_order": _merged_order(shard_store, names)})
+        if barrier is None:
+            index, count = spec.shard
+            click.echo(f"shard {index}/{count} done; merge with: inpaintbench merge {store.root}")
+            return False
+        barrier()  # every rank's shard is complete
+        if ranks.rank != 0:
+            return False
+        merge_shards(store.root, [shard_dir(store.root, (k, ranks.world_size)) for k in range(ranks.world_size)])
+        return True
+
+
+@click.command("merge")
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True, help="How to print the table.")
+@click.option("--grid-rows", default=8, show_default=True, help="Images in the comparison grid.")
+def merge_command(results_dir: Path, fmt: str, grid_rows: int) -> None:
+    """Merge RESULTS_DIR/shards/* (from compare --shard, --workers or torchrun) and print the table."""
+    merged = merge_shards(results_dir)
+    rows = sum(merged.rows.values())
+    Console(stderr=True).print(f"merged {len(merged.shards)} shard(s) into {results_dir}: {rows} new score rows, {merged.images} images")
+    _print_summary(ResultsStore(results_dir), grid_rows, fmt)
 
 
 @click.command("run")
@@ -199,4 +278,4 @@ def _print_summary(store: ResultsStore, grid_rows: int, fmt: str) -> None:
     Console(stderr=True).print(f"wrote {', '.join(str(p) for p in reports.written)}")
 
 
-COMMANDS = (compare_command, run_command)
+COMMANDS = (compare_command, run_command, merge_command)

@@ -1,0 +1,216 @@
+"""Parallel evaluation: the CPU methods on every core, with the table one process would give.
+
+Worker K of N is a spawned process that evaluates shard K/N
+(:mod:`inpaintbench.sharding`) into ``OUT/shards/K-of-N``; the parent merges
+the shards into ``OUT`` when they finish.  Methods and some datasets (LSUN's
+LMDB handle) cannot be pickled, so a worker gets their names and options and
+rebuilds them through the registry.  Methods on a GPU run once, in the
+parent, meanwhile.
+
+Each worker keeps the parent's torch thread count: torch's CPU reductions
+split their work by thread count, so PatchMatch with 1 thread and with 2
+differs by one grey level on some pixels, and equal thread counts are what
+makes the scores equal to one process's.  ``threads_per_worker`` trades that
+for less oversubscription; meanwhile OpenMP threads sleep rather than spin
+while they wait (``OMP_WAIT_POLICY=PASSIVE`` unless set), which keeps N
+workers of T threads from burning the cores that they share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from . import registry
+from .errors import InpaintbenchError, ResultsError
+from .methods import Method
+from .results import ResultsStore
+from .runner import Report, RunSpec, _one_line, evaluate, run_record
+from .sharding import evaluate_shard, merge_shards, shard_dir
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodSpec:
+    """Everything needed to rebuild a method in another process."""
+
+    method: str  # registered plugin name, e.g. "ours"
+    options: dict[str, str] = dataclasses.field(default_factory=dict)  # CLI-style key=value strings
+    device: str = "cpu"  # "cpu" or "cuda"
+    checkpoint: Path | None = None
+
+    def build(self) -> Method:
+        return registry.create_method(self.method, self.options, self.device, self.checkpoint)
+
+
+def available_cores() -> int:
+    """CPU cores this process may use (its affinity, e.g. under taskset or a batch scheduler)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def evaluate_parallel(
+    spec: RunSpec,
+    methods: dict[str, MethodSpec],
+    store: ResultsStore,
+    workers: int,
+    unavailable: dict[str, str] | None = None,
+    advance: Callable[[int], None] = lambda n: None,
+    on_start: Callable[[int], None] = lambda total: None,
+    threads_per_worker: int | None = None,
+) -> Report:
+    """:func:`~inpaintbench.runner.evaluate` with the CPU methods split over ``workers`` processes (0: one per core).
+
+    The keys of ``methods`` are the table's row labels (``scores/<label>.jsonl``).
+    Pairs already in ``store`` or in its shards are skipped.  ``advance`` may
+    be called from a helper thread (never two calls at once).  A worker that
+    dies is reported in ``Report.crashed_workers``; what it finished is kept.
+    ``threads_per_worker`` (default: this process's torch threads, for scores
+    equal to one process's) sets each worker's torch and OpenCV threads.
+    """
+    if spec.shard is not None:
+        raise InpaintbenchError("evaluate_parallel runs a whole selection; evaluate one shard with sharding.evaluate_shard")
+    built = {label: method.build() for label, method in methods.items()}
+    selected = spec.selected()
+    on_cpu = [label for label, method in built.items() if method.device == "cpu"]
+    workers = min(workers if workers > 0 else available_cores(), len(selected))
+    if workers <= 1 or not on_cpu:
+        return evaluate(spec, built, store, unavailable, advance=advance, on_start=on_start)
+
+    record = run_record(spec, selected, built, unavailable or {})
+    store.check_compatible(record)
+    store.write_record(record)
+    on_start(len(selected) * len(built))
+    in_parent = {label: method for label, method in built.items() if label not in on_cpu}
+    del built  # the workers build their own CPU methods
+
+    lock = threading.Lock()
+
+    def advance_locked(count: int) -> None:
+        with lock:
+            advance(count)
+
+    job = _Job(
+        dataset=(spec.dataset.name, spec.dataset.root, spec.dataset.split),
+        spec={f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name not in ("dataset", "shard")},
+        methods={label: methods[label] for label in on_cpu},
+        root=store.root,
+        threads=threads_per_worker or _torch_threads(),
+    )
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    processes = [
+        context.Process(target=_work, args=(job, k, workers, messages), name=f"shard {k}/{workers}") for k in range(workers)
+    ]
+    results: dict[int, Any] = {}
+    listener = threading.Thread(target=_listen, args=(messages, advance_locked, results), name="inpaintbench-progress", daemon=True)
+    listener.start()
+    for process in processes:
+        process.start()
+    finished = False
+    try:
+        parent = evaluate(spec, in_parent, store, advance=advance_locked) if in_parent else None
+        for process in processes:
+            process.join()
+        finished = True
+    finally:
+        for process in processes:
+            process.join(timeout=None if finished else 10)  # after Ctrl-C, workers stop at their own pace
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        messages.put(None)
+        listener.join()
+
+    crashed = {
+        process.name: results.get(k) if isinstance(results.get(k), str) else _exit_reason(process.exitcode)
+        for k, process in enumerate(processes)
+        if not isinstance(results.get(k), Report)
+    }
+    finished_shards = [shard_dir(store.root, (k, workers)) for k, p in enumerate(processes) if p.name not in crashed]
+    if finished_shards:
+        merge_shards(store.root, finished_shards)
+    for k, process in enumerate(processes):  # what a crashed worker finished is kept too, when it got that far
+        directory = shard_dir(store.root, (k, workers))
+        if process.name in crashed and (directory / "run.json").exists():
+            try:
+                merge_shards(store.root, [directory])
+            except ResultsError as error:
+                crashed[process.name] += f" (its shard was not merged: {error})"
+    parts = [report for report in (parent, *results.values()) if isinstance(report, Report)]
+    return _combine(list(methods), parts, crashed)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """What a worker needs, all picklable: names and options, not objects."""
+
+    dataset: tuple[str, Path | None, str]  # registered name, root, split
+    spec: dict[str, Any]  # RunSpec fields other than dataset and shard
+    methods: dict[str, MethodSpec]
+    root: Path
+    threads: int  # torch and OpenCV threads
+
+
+def _work(job: _Job, index: int, count: int, messages) -> None:
+    """A worker process: shard ``index`` of ``count``; reports progress, then its Report or its error, on ``messages``."""
+    try:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads OpenMP, just below
+        import cv2
+        import torch
+
+        torch.set_num_threads(job.threads)
+        cv2.setNumThreads(job.threads)
+        spec = RunSpec(registry.open_dataset(*job.dataset), **job.spec, shard=(index, count))
+        methods = {label: method.build() for label, method in job.methods.items()}
+        _, report = evaluate_shard(spec, methods, ResultsStore(job.root), advance=lambda n: messages.put(("advance", n)))
+        messages.put(("done", index, report))
+    except KeyboardInterrupt:
+        messages.put(("done", index, "interrupted"))
+        raise SystemExit(130) from None
+    except BaseException as error:
+        messages.put(("done", index, _one_line(error)))
+        raise SystemExit(1) from None
+
+
+def _listen(messages, advance: Callable[[int], None], results: dict[int, Any]) -> None:
+    """Forward the workers' progress to ``advance`` and collect what each one ended with, until None arrives."""
+    while (message := messages.get()) is not None:
+        if message[0] == "advance":
+            advance(message[1])
+        else:
+            results[message[1]] = message[2]
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"killed by signal {-code}"
+    return f"exited with code {code} before reporting"
+
+
+def _combine(labels: list[str], reports: list[Report], crashed: dict[str, str]) -> Report:
+    """One Report for the whole run from the parent's and the workers' (each pair is in exactly one of them)."""
+    total = Report({label: 0 for label in labels}, {label: 0 for label in labels}, {}, [], crashed_workers=crashed)
+    unreadable = {}
+    for report in reports:
+        for label, count in report.scored.items():
+            total.scored[label] += count
+        for label, count in report.skipped.items():
+            total.skipped[label] += count
+        total.failed_methods.update(report.failed_methods)
+        for label, errors in report.method_errors.items():
+            total.method_errors.setdefault(label, []).extend(errors)
+        unreadable.update(dict(report.unreadable))  # the parent's GPU methods read every item too
+    total.unreadable.extend(sorted(unreadable.items()))
+    return total
