@@ -15,6 +15,8 @@
 #   table-vii   issue 6's Table VII smoke at full model size: `inpaintbench experiment table-vii` on
 #               sample, 3000 bf16 steps per variant at batch 100; table, Fig. 12, Fig. 10, loss curves
 #   table-vi    the Table VI experiment at full size, 1000 bf16 steps per learned method
+#   encoder-study  Fig. 13 at full width on a synthetic 50,000/10,000-image CIFAR-10 copy: 2 bf16 epochs of
+#               both encoders, 1 fp32 epoch on 10,000 images (seconds per epoch; the accuracy means nothing)
 # Each section writes its output to $OUT; a failing section does not stop the later ones.
 # On one H200: ours + patchmatch + train-ours took about 4 minutes, baselines + train-baselines
 # about 6, so all five come close to a 10-minute limit per command: run them in two calls.
@@ -80,6 +82,14 @@ for section in $SECTIONS; do
         | grep -v '^step ' | tee "$OUT/table-vi.txt"
       echo "table-vi: $(( $(date +%s) - started )) s in all" | tee -a "$OUT/table-vi.txt"
       cp "$RUNS"/table-vi/fig11.png "$OUT"/ ;;
+    encoder-study)  # Fig. 13 at full width on a CIFAR-sized synthetic set (class colours + noise): timings, not accuracy
+      python3 -c "import sys; from pathlib import Path; sys.path.insert(0, 'tests'); from cifar_fixture import make_learnable_cifar; make_learnable_cifar(Path('$RUNS/cifar'), 50000, 10000)"
+      timeout 300 python3 -m inpaintbench experiment encoder-study --root "$RUNS/cifar" --device cuda --precision bf16 --epochs 2 \
+        --out "$RUNS/encoder-study-bf16" 2>&1 | tee "$OUT/encoder_study.txt"
+      timeout 150 python3 -m inpaintbench experiment encoder-study --root "$RUNS/cifar" --device cuda --epochs 1 --limit-train 10000 \
+        --out "$RUNS/encoder-study-fp32" 2>&1 | tee -a "$OUT/encoder_study.txt"
+      cp "$RUNS/encoder-study-bf16/accuracy.csv" "$OUT/encoder_study_bf16.csv"
+      cp "$RUNS/encoder-study-fp32/accuracy.csv" "$OUT/encoder_study_fp32.csv" ;;
     *) echo "unknown section $section" ;;
   esac
 done

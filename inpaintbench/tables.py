@@ -149,12 +149,17 @@ def _seconds(value: float) -> str:
     return f"{value:.4f}" if value < 0.1 else f"{value:.2f}"
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured table: the first column left-aligned (names), the others right-aligned (numbers)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def to_markdown(summary: pd.DataFrame, record: dict[str, Any], title: str | None = None) -> str:
     """``title`` replaces the caption made from ``record`` (a table spanning several results directories)."""
     header, body = cells(summary)
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
-    lines += ["| " + " | ".join(_inline(cell) for cell in line) + " |" for line in body]
-    return "\n".join(lines) + f"\n\n{title or caption(record)}\n"
+    return markdown_table(header, [[_inline(cell) for cell in line] for line in body]) + f"\n{title or caption(record)}\n"
 
 
 def to_csv(summary: pd.DataFrame) -> str:

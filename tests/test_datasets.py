@@ -32,6 +32,8 @@ from inpaintbench.datasets.lsun import id_to_key, key_to_id
 from inpaintbench.datasets.sample import build_sample
 from inpaintbench.errors import DatasetError, ImageReadError
 
+from cifar_fixture import make_cifar, write_cifar_batch
+
 
 def colour(index: int) -> tuple[int, int, int]:
     """A distinct RGB colour per index, exact through PNG."""
@@ -321,29 +323,6 @@ def test_lsun_without_lmdb_says_how_to_install(tmp_path, monkeypatch):
 # --- cifar10 ----------------------------------------------------------------------------
 
 
-def write_cifar_batch(path: Path, images: np.ndarray, labels: list[int]) -> None:
-    """A batch in the official format: a protocol-2 pickle naming numpy.core, bytes keys."""
-    batch = {
-        b"batch_label": b"testing batch 1 of 1",
-        b"labels": labels,
-        b"data": images.transpose(0, 3, 1, 2).reshape(len(images), 3072),  # HWC -> CHW planes
-        b"filenames": [f"img_{i}.png".encode() for i in range(len(images))],
-    }
-    data = pickle.dumps(batch, protocol=2).replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def make_cifar(folder: Path, per_batch: int = 3) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(0)
-    batches = {}
-    for index, name in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
-        images = rng.integers(0, 256, (per_batch, 32, 32, 3), dtype=np.uint8)
-        write_cifar_batch(folder / name, images, [(index + row) % 10 for row in range(per_batch)])
-        batches[name] = images
-    return batches
-
-
 @pytest.mark.parametrize("point_at_batches", [False, True])
 def test_cifar10_reads_planar_rows_as_hwc(tmp_path, point_at_batches):
     batches = make_cifar(tmp_path / "cifar-10-batches-py")
@@ -357,6 +336,17 @@ def test_cifar10_reads_planar_rows_as_hwc(tmp_path, point_at_batches):
     train = CIFAR10(tmp_path, "train")
     assert len(train.item_ids()) == 15 and train.item_ids()[-1] == "data_batch_5/00002"
     assert train.label("data_batch_2/00000") == 1
+
+
+def test_cifar10_arrays_are_the_split_in_item_order(tmp_path):
+    batches = make_cifar(tmp_path)
+    train = CIFAR10(tmp_path, "train")
+    images, labels = train.arrays()
+    assert images.shape == (15, 32, 32, 3) and images.dtype == np.uint8 and labels.dtype == np.int64
+    for index, item in enumerate(train.item_ids()):
+        np.testing.assert_array_equal(images[index], train.read(item))
+        assert labels[index] == train.label(item)
+    np.testing.assert_array_equal(CIFAR10(tmp_path).arrays()[0], batches["test_batch"])
 
 
 def test_cifar10_known_pixel_channel_order(tmp_path):

@@ -21,6 +21,7 @@ from ..tables import FORMATS
 from ..training import TrainingInterrupted, train
 from ..training.config import PRECISIONS
 from . import key_value_pairs
+from .encoder_study import encoder_study_command
 
 
 class RichHooks(Hooks):
@@ -203,5 +204,6 @@ def experiment_group() -> None:
 
 for _command in (table_vi_command, table_vii_command, generalise_command, fig10_command):
     experiment_group.add_command(_command)
+experiment_group.add_command(encoder_study_command)
 
 COMMANDS = (experiment_group,)

@@ -109,18 +109,7 @@ def resolve(path: Path, prefer: str = MODEL_FILE) -> Path:
 
 def read(path: Path, method: str, formats: tuple[str, ...] = (FORMAT, MODEL_FORMAT)) -> dict[str, Any]:
     """Load and validate a checkpoint or model file of ``method``; one-line errors for every failure."""
-    if not zipfile.is_zipfile(path):  # torch.save writes a zip; a cut-off copy loses its directory at the end
-        raise CheckpointError(f"checkpoint {path} is corrupted or truncated (not a complete torch zip file); re-copy it or retrain")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
-        what = found.group(1) if found else "a non-tensor object"
-        raise CheckpointError(
-            f"checkpoint {path} is not a plain weights file: it needs {what} unpickled, which could run code; refusing"
-        ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise CheckpointError(f"checkpoint {path} is corrupted or truncated ({type(error).__name__}); re-copy it or retrain") from None
+    payload = load(path)
     if not isinstance(payload, dict) or payload.get("format") not in formats:
         raise CheckpointError(f"{path} is not an inpaintbench checkpoint (a foreign file?); train with: inpaintbench train {method}")
     if payload.get("version", 0) > VERSION:
@@ -128,3 +117,19 @@ def read(path: Path, method: str, formats: tuple[str, ...] = (FORMAT, MODEL_FORM
     if payload.get("method") != method:
         raise CheckpointError(f"checkpoint {path} belongs to method {payload.get('method')!r}, not {method!r}")
     return payload
+
+
+def load(path: Path, fix: str = "re-copy it or retrain") -> Any:
+    """``torch.load(weights_only=True)`` of a file; a truncated, corrupted or unsafe one is a one-line error ending in ``fix``."""
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip; a cut-off copy loses its directory at the end
+        raise CheckpointError(f"checkpoint {path} is corrupted or truncated (not a complete torch zip file); {fix}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        what = found.group(1) if found else "a non-tensor object"
+        raise CheckpointError(
+            f"checkpoint {path} is not a plain weights file: it needs {what} unpickled, which could run code; refusing"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
+        raise CheckpointError(f"checkpoint {path} is corrupted or truncated ({type(error).__name__}); {fix}") from None

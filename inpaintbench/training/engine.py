@@ -110,11 +110,7 @@ def plan(config: TrainConfig) -> Plan:
     mask_kind = MaskSpec.parse(config.mask).kind
     if mask_kind not in recipe.masks:
         raise InpaintbenchError(f"method {config.method!r} trains with --mask {' or '.join(recipe.masks)}, not {config.mask!r}")
-    if recipe.image_sizes is not None and config.image_size not in recipe.image_sizes:
-        sizes = ", ".join(map(str, recipe.image_sizes))
-        raise InpaintbenchError(f"method {config.method!r} is built for --image-size {sizes}, not {config.image_size}")
-    if recipe.image_sizes is None and config.image_size % 4:
-        raise InpaintbenchError(f"method {config.method!r} needs an --image-size that is a multiple of 4, not {config.image_size}")
+    recipe.check_image_size(config.method)
     dataset_cls = registry.dataset_class(config.dataset)
     split = config.split or ("train" if "train" in dataset_cls.splits else dataset_cls.default_split)
     dataset = registry.open_dataset(config.dataset, config.root, split)

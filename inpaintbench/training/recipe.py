@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from ..errors import InpaintbenchError
 from .data import TrainingStream
 from .schedule import PhaseState, Schedule
 
@@ -79,6 +80,14 @@ class TrainingRecipe(ABC):
         self.options = options
         self.image_size = image_size
 
+    def check_image_size(self, method: str) -> None:
+        """Refuse an ``image_size`` the networks are not built for, naming the sizes they take."""
+        if self.image_sizes is not None and self.image_size not in self.image_sizes:
+            sizes = ", ".join(map(str, self.image_sizes))
+            raise InpaintbenchError(f"method {method!r} is built for --image-size {sizes}, not {self.image_size}")
+        if self.image_sizes is None and self.image_size % 4:
+            raise InpaintbenchError(f"method {method!r} needs an --image-size that is a multiple of 4, not {self.image_size}")
+
     def prepare(self, stream: TrainingStream) -> None:
         """Look at the training data before the networks are built (e.g. GLCIC's mean pixel); default: nothing.
 
@@ -110,6 +119,17 @@ class TrainingRecipe(ABC):
     @abstractmethod
     def complete(self, networks: dict[str, nn.Module], masked: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """Inference: completed images (NCHW, [-1, 1]) from masked inputs (hole already zeroed)."""
+
+    def encoder(self) -> nn.Module | None:
+        """The generator's encoder alone, freshly initialised, for the encoder study (Fig. 13); None: no encoder.
+
+        The module maps images in [0, 1] (NCHW float, ``image_size`` square,
+        no hole) to a feature map (N, C, h, w), doing the method's own input
+        preparation inside, so the study can put the same classification head
+        on any method's encoder.  It is built as :meth:`build_networks` builds
+        the generator (same layers, options and initialisation).
+        """
+        return None
 
 
 def adam(parameters, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:

@@ -38,6 +38,8 @@ COMPLETION_LAYERS: tuple[tuple[str, int, int, int], ...] = (
     ("deconv", 4, 2, 64),
     ("conv", 3, 1, 32),
 )
+#: GLCIC's encoder: the layers before the first "deconv" (12), everything that runs at full, 1/2 or 1/4 resolution
+ENCODER_LAYERS = next(index for index, (kind, *_) in enumerate(COMPLETION_LAYERS) if kind == "deconv")
 #: discriminator convolutions (5x5, stride 2): the local one has five, the global one a sixth
 DISCRIMINATOR_CHANNELS = (64, 128, 256, 512, 512, 512)
 LOCAL_CONVOLUTIONS, GLOBAL_CONVOLUTIONS = 5, 6
@@ -83,6 +85,29 @@ class CompletionNetwork(nn.Module):
 
     def forward(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         return self.layers(network_input(images, masks, self.mean_pixel))
+
+
+class CompletionEncoder(nn.Module):
+    """The completion network's first :data:`ENCODER_LAYERS` layers: image in [0, 1] -> (N, 256·width, H/4, W/4).
+
+    These are the down-sampling convolutions, the four dilated convolutions
+    and the two convolutions after them: every layer before the first
+    transposed convolution.  The network has no bottleneck vector; it encodes
+    into a 1/4-resolution feature map, and the transposed convolutions that
+    follow are where it starts decoding back to the image, so the cut goes
+    there.  The input is built as the full network builds it (mean pixel
+    subtracted, mask channel) with an empty hole: the study's images have none.
+    The layer modules are shared with ``network``, not copied.
+    """
+
+    def __init__(self, network: CompletionNetwork):
+        super().__init__()
+        self.layers = network.layers[: 3 * ENCODER_LAYERS]  # each layer is conv, batch norm, ReLU
+        self.register_buffer("mean_pixel", network.mean_pixel.clone())
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        no_hole = images.new_zeros(images.shape[0], 1, *images.shape[2:])
+        return self.layers(network_input(images, no_hole, self.mean_pixel))
 
 
 def _side_after(side: int, convolutions: int) -> int:

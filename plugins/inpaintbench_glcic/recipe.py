@@ -27,7 +27,7 @@ from inpaintbench.training.data import TrainingStream
 from inpaintbench.training.gan import gan_loss
 from inpaintbench.training.schedule import parse_fractions
 
-from .networks import CompletionNetwork, ContextDiscriminator
+from .networks import CompletionEncoder, CompletionNetwork, ContextDiscriminator
 from .patches import crop, local_boxes, patch_side
 
 log = logging.getLogger(__name__)
@@ -80,11 +80,24 @@ class GlcicRecipe(TrainingRecipe):
         log.info("glcic: mean pixel of the training images (RGB, [0, 1]): %s", [round(v, 4) for v in self.mean_pixel])
 
     def build_networks(self):
+        generator = self._completion_network()
+        discriminator = ContextDiscriminator(self.image_size, patch_side(self.image_size), self.options.width)
+        return {"generator": generator, "discriminator": discriminator}
+
+    def _completion_network(self) -> CompletionNetwork:
         generator = CompletionNetwork(self.options.width)
         if self.mean_pixel is not None:
             generator.mean_pixel.copy_(torch.tensor(self.mean_pixel))
-        discriminator = ContextDiscriminator(self.image_size, patch_side(self.image_size), self.options.width)
-        return {"generator": generator, "discriminator": discriminator}
+        return generator
+
+    def encoder(self):
+        """The completion network's layers before its first transposed convolution (see :class:`CompletionEncoder`).
+
+        Without :meth:`prepare` the hole colour is the network's default mean
+        pixel (0.5 grey); the batch norm after the first convolution removes
+        most of a constant shift of the input (all but its effect at the zero-padded border).
+        """
+        return CompletionEncoder(self._completion_network())
 
     def build_optimizers(self, networks, lr):
         return {name: torch.optim.Adadelta(net.parameters(), lr=lr, rho=self.rho, eps=self.eps) for name, net in networks.items()}

@@ -38,6 +38,17 @@ class Encoder(nn.Sequential):
         )
 
 
+class UnitRangeEncoder(nn.Module):
+    """The :class:`Encoder` for images in [0, 1] (the encoder study's input): rescaled to the [-1, 1] it trains on."""
+
+    def __init__(self, encoder: Encoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, images):
+        return self.encoder(images * 2 - 1)
+
+
 class Decoder(nn.Sequential):
     """1x1x``bottleneck`` -> 64x64x3 in [-1, 1]: the DCGAN generator's 5 transposed convolutions."""
 

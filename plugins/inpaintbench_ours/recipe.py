@@ -19,7 +19,7 @@ from inpaintbench.training import Phase, Ramp, Schedule, StepContext, TrainingRe
 from inpaintbench.training.gan import center_box, dcgan_init, gan_loss, paste_center
 from inpaintbench.training.schedule import parse_fractions
 
-from .networks import Generator, global_discriminator, local_discriminator
+from .networks import Encoder, Generator, UnitRangeEncoder, global_discriminator, local_discriminator
 
 VARIANTS = ("ce", "local", "full")
 
@@ -63,6 +63,10 @@ class OursRecipe(TrainingRecipe):
         if o.variant == "full":
             networks["global"] = global_discriminator(o.width)
         return {name: dcgan_init(net) for name, net in networks.items()}
+
+    def encoder(self):
+        """The generator's encoder (128x128 -> 1x1x``bottleneck``), DCGAN-initialised as in :meth:`build_networks`."""
+        return UnitRangeEncoder(dcgan_init(Encoder(self.options.width, self.options.bottleneck)))
 
     def schedule(self) -> Schedule:
         o = self.options
