@@ -15,6 +15,8 @@
 #   table-vii   issue 6's Table VII smoke at full model size: `inpaintbench experiment table-vii` on
 #               sample, 3000 bf16 steps per variant at batch 100; table, Fig. 12, Fig. 10, loss curves
 #   table-vi    the Table VI experiment at full size, 1000 bf16 steps per learned method
+#   parallel    compare with CUDA PatchMatch in the main process and CPU workers for the rest, and
+#               torchrun ranks on cuda: both tables must equal one process's (seconds aside)
 #   encoder-study  Fig. 13 at full width on a synthetic 50,000/10,000-image CIFAR-10 copy: 2 bf16 epochs of
 #               both encoders, 1 fp32 epoch on 10,000 images (seconds per epoch; the accuracy means nothing)
 # Each section writes its output to $OUT; a failing section does not stop the later ones.
@@ -90,6 +92,27 @@ for section in $SECTIONS; do
         --out "$RUNS/encoder-study-fp32" 2>&1 | tee -a "$OUT/encoder_study.txt"
       cp "$RUNS/encoder-study-bf16/accuracy.csv" "$OUT/encoder_study_bf16.csv"
       cp "$RUNS/encoder-study-fp32/accuracy.csv" "$OUT/encoder_study_fp32.csv" ;;
+    parallel)
+      compare=(python3 -m inpaintbench compare --methods patchmatch,telea,mean-fill --device auto --format csv)
+      timeout 120 "${compare[@]}" --out "$RUNS/one" >/dev/null 2>"$RUNS/one.log"
+      timeout 120 "${compare[@]}" --workers 4 --out "$RUNS/workers" >/dev/null 2>"$RUNS/workers.log"
+      timeout 120 python3 -m torch.distributed.run --nproc-per-node 2 -m inpaintbench compare \
+        --methods patchmatch,telea,mean-fill --device cuda --format csv --out "$RUNS/ranks" >/dev/null 2>"$RUNS/ranks.log"
+      python3 - "$RUNS" <<'PY' 2>&1 | tee "$OUT/parallel.txt"
+import json, sys, pandas as pd
+runs = sys.argv[1]
+one = pd.read_csv(f"{runs}/one/table.csv").drop(columns="seconds")
+for name in ("workers", "ranks"):
+    try:
+        other = pd.read_csv(f"{runs}/{name}/table.csv").drop(columns="seconds")
+        same = one.equals(other)
+    except FileNotFoundError:
+        same = "no table"
+    devices = {m: e.get("device") for m, e in json.load(open(f"{runs}/{name}/run.json"))["methods"].items()}
+    print(f"{name}: table equals one process's: {same}; devices {devices}")
+print(one.to_string())
+PY
+      tail -3 "$RUNS"/{workers,ranks}.log ;;
     *) echo "unknown section $section" ;;
   esac
 done

@@ -63,6 +63,16 @@ def item_filename(item_id: str) -> PurePosixPath:
     return stem.with_name(stem.name + ".png") if stem.suffix.lower() not in {".png"} else stem
 
 
+def read_json_record(path: Path) -> dict[str, Any] | None:
+    """A whole-file JSON record (run.json, experiment.json); None when absent, a one-line error when broken."""
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ResultsError(f"{path} is not valid JSON ({error}); move it away to start afresh") from None
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """All complete rows of a JSONL file; a torn final line (crash mid-write) is ignored."""
     if not path.exists():
@@ -103,12 +113,7 @@ class ResultsStore:
         return self.root / RUN_RECORD
 
     def read_record(self) -> dict[str, Any] | None:
-        if not self.record_path.exists():
-            return None
-        try:
-            return json.loads(self.record_path.read_text())
-        except json.JSONDecodeError as error:
-            raise ResultsError(f"{self.record_path} is not valid JSON ({error}); move it away to start afresh") from None
+        return read_json_record(self.record_path)
 
     def check_compatible(self, record: dict[str, Any]) -> None:
         """Refuse to mix results of a different dataset, protocol, seed or metric into one table."""

@@ -26,7 +26,7 @@ from inpaintbench.images import read_image
 from inpaintbench.training.logs import LOSSES_FILE, save_samples
 
 TINY_OURS = {"width": "0.0625", "bottleneck": "16"}
-RUNTIME = Runtime(device="cpu", workers=0, grid_rows=2)
+RUNTIME = Runtime(device="cpu", workers=0, eval_workers=1, grid_rows=2)
 
 
 class CountingHooks(Hooks):
@@ -39,8 +39,8 @@ class CountingHooks(Hooks):
         self.trained.append((config.out, config.resume))
         return super().train(config)
 
-    def evaluate(self, spec, methods, store, unavailable):
-        report = super().evaluate(spec, methods, store, unavailable)
+    def evaluate(self, spec, methods, store, unavailable, run):
+        report = super().evaluate(spec, methods, store, unavailable, run)
         self.evaluated.append(sum(report.scored.values()))
         return report
 

@@ -32,6 +32,17 @@ def key_value_pairs(values: tuple[str, ...], what: str) -> list[tuple[str, str]]
     return pairs
 
 
+def method_options(values: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``-o METHOD.KEY=VALUE`` pairs (compare, experiments) as {method: {key: value}}."""
+    options: dict[str, dict[str, str]] = {}
+    for key, value in key_value_pairs(values, "-o"):
+        method, dot, option = key.partition(".")
+        if not dot or not option:
+            raise InpaintbenchError(f"-o {key}={value}: name the method, e.g. -o ours.{key}={value}")
+        options.setdefault(method, {})[option] = value
+    return options
+
+
 @click.group(cls=_Group)
 @click.version_option(package_name="inpaintbench")
 def main() -> None:

@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 
 from ..experiments.encoder_study import PRECISIONS, StudyConfig, StudyInterrupted, run_study
+from . import method_options
 from .train import RichTrainingProgress
 
 #: --help shows the study's own defaults (one source of truth)
@@ -34,7 +35,6 @@ def encoder_study_command(method_list, option_values, **settings):
     Rerunning the same command skips finished encoders and continues an
     interrupted one after its last saved epoch.
     """
-    from .experiment import method_options  # here, not at the top: experiment.py imports this module
 
     given = {key: value for key, value in settings.items() if value is not None}
     if method_list:

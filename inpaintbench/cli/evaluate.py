@@ -21,7 +21,7 @@ from ..results import ResultsStore
 from ..runner import Report, RunSpec, evaluate
 from ..sharding import Ranks, evaluate_shard, merge_shards, parse_shard, process_group, ranks_from_environment, shard_dir
 from ..tables import FORMATS
-from . import key_value_pairs
+from . import key_value_pairs, method_options
 
 
 def _dataset_options(command):
@@ -40,17 +40,6 @@ def _dataset_options(command):
     for decorator in reversed(decorators):
         command = decorator(command)
     return command
-
-
-def _resolve_device(device: str, cls: type[Method]) -> str:
-    if device != "auto":
-        return device
-    if "cuda" in cls.devices:
-        import torch
-
-        if torch.cuda.is_available():
-            return "cuda"
-    return "cpu"
 
 
 def _trained_run(method: str, dataset: str) -> tuple[Path | None, str]:
@@ -83,7 +72,7 @@ def _build_methods(
                 unavailable[name] = problem or f"not trained (pass --checkpoint {name}=RUN_DIR{hint})"
                 continue
         try:
-            built[name] = registry.create_method(name, options.get(name), _resolve_device(device, cls), checkpoints.get(name))
+            built[name] = registry.create_method(name, options.get(name), cls.pick_device(device), checkpoints.get(name))
         except InpaintbenchError:
             raise
         except Exception as error:  # a plugin's constructor bug: report it, run the rest
@@ -160,12 +149,7 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     and rank 0 merges the shards and prints the table.
     """
     names = [n.strip() for n in method_list.split(",") if n.strip()] if method_list else [e.name for e in registry.list_methods()]
-    options: dict[str, dict[str, str]] = {}
-    for key, value in key_value_pairs(option_values, "-o"):
-        method, dot, option = key.partition(".")
-        if not dot:
-            raise InpaintbenchError(f"-o {key}={value}: name the method, e.g. -o {names[0] if names else 'telea'}.{key}={value}")
-        options.setdefault(method, {})[option] = value
+    options = method_options(option_values)
     checkpoints = {name: Path(path) for name, path in key_value_pairs(checkpoint_values, "--checkpoint")}
     for name in [*options, *checkpoints]:
         if name not in names:

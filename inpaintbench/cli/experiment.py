@@ -20,7 +20,7 @@ from ..experiments.stages import Hooks, Runtime
 from ..tables import FORMATS
 from ..training import TrainingInterrupted, train
 from ..training.config import PRECISIONS
-from . import key_value_pairs
+from . import key_value_pairs, method_options
 from .encoder_study import encoder_study_command
 
 
@@ -48,24 +48,13 @@ class RichHooks(Hooks):
         self.say(f"{config.method}: {result.steps} steps in {result.seconds:.0f} s ({result.run_dir})")
         return result
 
-    def evaluate(self, spec, methods, store, unavailable):
+    def evaluate(self, spec, methods, store, unavailable, run):
         from .evaluate import _evaluate_with_progress
 
         started = time.perf_counter()
-        report = _evaluate_with_progress(spec, methods, store, unavailable)
+        report = _evaluate_with_progress(spec, methods, store, unavailable, run=run)
         self.say(f"evaluated {sum(report.scored.values())} (image, method) pairs in {time.perf_counter() - started:.0f} s")
         return report
-
-
-def method_options(values: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    """``-o METHOD.KEY=VALUE`` pairs as {method: {key: value}}."""
-    options: dict[str, dict[str, str]] = {}
-    for key, value in key_value_pairs(values, "-o"):
-        method, dot, option = key.partition(".")
-        if not dot or not option:
-            raise InpaintbenchError(f"-o {key}={value}: name the method, e.g. -o ours.{key}={value}")
-        options.setdefault(method, {})[option] = value
-    return options
 
 
 def _runtime_options(command):
@@ -73,6 +62,8 @@ def _runtime_options(command):
     decorators = [
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
         click.option("--workers", default=2, show_default=True, type=click.IntRange(min=0), help="Data-loading processes while training."),
+        click.option("--eval-workers", default=0, show_default=True, type=click.IntRange(min=0),
+                     help="Processes evaluating the CPU methods (0: one per core); the scores equal one process's."),
         click.option("--eval-batch-size", default=16, show_default=True, type=click.IntRange(min=1)),
         click.option("--grid-rows", default=8, show_default=True, type=click.IntRange(min=1), help="Images in each comparison grid."),
         click.option("--channels-last", is_flag=True, help="channels_last memory format while training (faster on recent GPUs)."),
@@ -117,7 +108,7 @@ def _settings(values: dict) -> dict:
 
 
 def _runtime(values: dict) -> Runtime:
-    keys = ("device", "workers", "eval_batch_size", "grid_rows", "channels_last")
+    keys = ("device", "workers", "eval_workers", "eval_batch_size", "grid_rows", "channels_last")
     return Runtime(**{key: values[key] for key in keys})
 
 

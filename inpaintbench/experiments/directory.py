@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import InpaintbenchError
 from ..provenance import versions
-from ..results import write_atomic
+from ..results import read_json_record, write_atomic
 
 RECORD_FILE = "experiment.json"
 
@@ -69,12 +69,7 @@ class ExperimentDir:
         write_atomic(self.record_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
     def _read(self) -> dict[str, Any] | None:
-        if not self.record_path.exists():
-            return None
-        try:
-            return json.loads(self.record_path.read_text())
-        except json.JSONDecodeError as error:
-            raise InpaintbenchError(f"{self.record_path} is not valid JSON ({error}); move it away to start afresh") from None
+        return read_json_record(self.record_path)
 
 
 def _now() -> str:

@@ -7,7 +7,6 @@ at any time, for a finished run or one still training, without a model.
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -16,8 +15,9 @@ import numpy as np
 from ..errors import InpaintbenchError
 from ..grid import tile, untile
 from ..images import read_image
-from ..results import write_atomic, write_png_atomic
+from ..results import write_png_atomic
 from ..training.logs import LOSSES_FILE, read_losses
+from .plots import new_figure, write_figure
 
 #: the engine's sample grids: input | prediction | ground truth
 _SAMPLE_COLUMNS = 3
@@ -65,11 +65,6 @@ def write_training_progress(run_dir: Path, path: Path, images: int = 4, columns:
 
 def plot_losses(run_dir: Path, path: Path, title: str | None = None) -> Path:
     """Training curves: one panel per loss, smoothed, with the curriculum's phases marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     if not (Path(run_dir) / LOSSES_FILE).exists():
         raise InpaintbenchError(f"{run_dir} has no {LOSSES_FILE}; is it a training run directory?")
     losses = read_losses(run_dir)
@@ -78,9 +73,10 @@ def plot_losses(run_dir: Path, path: Path, title: str | None = None) -> Path:
     if losses.empty or not names:
         raise InpaintbenchError(f"{run_dir / LOSSES_FILE} holds no loss values yet")
     window = max(1, len(losses) // 100)
-    figure, axes = plt.subplots(len(names), 1, figsize=(7, 1.9 * len(names) + 0.6), sharex=True, squeeze=False)
+    figure = new_figure(7, 1.9 * len(names) + 0.6)
+    axes = figure.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     starts = losses.index[losses["phase"] != losses["phase"].shift()]
-    for axis, name in zip(axes[:, 0], names):
+    for axis, name in zip(axes, names):
         values = losses[name]
         axis.plot(losses["step"], values, color="0.8", linewidth=0.6)
         axis.plot(losses["step"], values.rolling(window, min_periods=1).mean(), linewidth=1.2)
@@ -88,15 +84,10 @@ def plot_losses(run_dir: Path, path: Path, title: str | None = None) -> Path:
         for index in starts[1:]:
             axis.axvline(losses.loc[index, "step"], color="0.5", linestyle="--", linewidth=0.8)
     for index in starts:
-        axes[0, 0].annotate(
+        axes[0].annotate(
             str(losses.loc[index, "phase"]), (losses.loc[index, "step"], 1.0), xycoords=("data", "axes fraction"),
             xytext=(2, 2), textcoords="offset points", fontsize=8, va="bottom",
         )
-    axes[-1, 0].set_xlabel("step")
+    axes[-1].set_xlabel("step")
     figure.suptitle(title or f"training losses: {Path(run_dir).name}", fontsize=10)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
-    write_atomic(path, buffer.getvalue())
-    return path
+    return write_figure(figure, path)

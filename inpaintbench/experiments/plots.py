@@ -15,6 +15,25 @@ from pathlib import Path
 from ..results import write_atomic
 
 
+def new_figure(width: float, height: float):
+    """A matplotlib Figure on its own Agg canvas (no pyplot state, no GUI backend)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def write_figure(figure, path: Path) -> Path:
+    """Lay out ``figure`` and write it as a PNG, atomically."""
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    write_atomic(path, buffer.getvalue())
+    return path
+
+
 def line_plot(
     path: Path,
     series: dict[str, tuple[Sequence[float], Sequence[float]]],
@@ -24,12 +43,9 @@ def line_plot(
     reference: tuple[float, str] | None = None,
 ) -> None:
     """One line (with markers) per named series of (x, y), a legend and labelled axes; ``reference`` adds a dashed level."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(6.4, 4.2), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = new_figure(6.4, 4.2)
     axes = figure.add_subplot()
     for label, (x, y) in series.items():
         axes.plot(list(x), list(y), marker="o", markersize=3, label=label)
@@ -42,7 +58,4 @@ def line_plot(
         axes.set_title(title)
     axes.grid(True, alpha=0.3)
     axes.legend()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    write_atomic(path, buffer.getvalue())
+    write_figure(figure, path)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Callable
 
 from .. import registry
 from ..datasets.base import Dataset
@@ -23,7 +24,8 @@ from ..errors import InpaintbenchError
 from ..methods import Method
 from ..reports import Reports, write_reports
 from ..results import ResultsStore
-from ..runner import Report, RunSpec, evaluate
+from ..parallel import MethodSpec, evaluate_parallel
+from ..runner import Report, RunSpec
 from ..training import TrainConfig, TrainResult, train
 from ..training.checkpoint import CHECKPOINT_FILE, MODEL_FILE
 
@@ -52,6 +54,8 @@ class Runtime:
     device: str = "auto"
     #: data-loading processes while training
     workers: int = 2
+    #: processes that evaluate the CPU methods (0: one per core); scores equal one process's
+    eval_workers: int = 0
     #: images per evaluation batch
     eval_batch_size: int = 16
     #: images in each comparison grid
@@ -69,8 +73,12 @@ class Hooks:
     def train(self, config: TrainConfig) -> TrainResult:
         return train(config)
 
-    def evaluate(self, spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str]) -> Report:
-        return evaluate(spec, methods, store, unavailable)
+    def evaluate(
+        self, spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str],
+        run: Callable[..., Report],
+    ) -> Report:
+        """Call ``run(advance=..., on_start=...)``, which scores ``methods``; the arguments are there to be shown."""
+        return run()
 
 
 def ensure_trained(config: TrainConfig, hooks: Hooks) -> Path:
@@ -110,20 +118,25 @@ def evaluate_entries(
     ``checkpoints`` maps labels to trained runs; a method that cannot start is
     reported in the table with the reason, and the others are scored.
     """
-    methods, unavailable = {}, {}
+    methods, specs, unavailable = {}, {}, {}
     for entry in entries:
         cls = registry.method_class(entry.method)
         weights = checkpoints.get(entry.label) or (Path(entry.checkpoint) if entry.checkpoint else None)
         if cls.needs_checkpoint and weights is None:
             unavailable[entry.label] = f"no trained weights for {entry.method!r}"
             continue
+        specs[entry.label] = MethodSpec(entry.method, dict(entry.options), cls.pick_device(runtime.device), weights)
         try:
-            methods[entry.label] = registry.create_method(entry.method, entry.options, cls.pick_device(runtime.device), weights)
+            methods[entry.label] = specs[entry.label].build()
         except InpaintbenchError:
             raise
         except Exception as error:  # a plugin's constructor bug: report it, run the rest
             unavailable[entry.label] = f"failed to start: {type(error).__name__}: {error}"
+            del specs[entry.label]
     store = ResultsStore(out)
-    hooks.evaluate(spec, methods, store, unavailable)
+    hooks.evaluate(
+        spec, methods, store, unavailable,
+        run=lambda **progress: evaluate_parallel(spec, specs, store, runtime.eval_workers, unavailable, **progress),
+    )
     store.write_record({"method_order": [entry.label for entry in entries]})
     return write_reports(store, runtime.grid_rows)
