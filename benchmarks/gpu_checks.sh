@@ -22,7 +22,8 @@
 # Each section writes its output to $OUT; a failing section does not stop the later ones.
 # On one H200: ours + patchmatch + train-ours took about 4 minutes, baselines + train-baselines
 # about 6, so all five come close to a 10-minute limit per command: run them in two calls.
-# table-vii + table-vi took 310 s + 144 s (about 8 minutes with the start) on one H200.
+# table-vii + table-vi took 310 s + 144 s (about 8 minutes with the start) on one H200;
+# parallel + encoder-study about 2 minutes.
 set -uo pipefail
 OUT=${OUT:-gpu-checks}
 SECTIONS=${*:-ours patchmatch train-ours baselines train-baselines}
@@ -97,7 +98,7 @@ for section in $SECTIONS; do
       timeout 120 "${compare[@]}" --out "$RUNS/one" >/dev/null 2>"$RUNS/one.log"
       timeout 120 "${compare[@]}" --workers 4 --out "$RUNS/workers" >/dev/null 2>"$RUNS/workers.log"
       timeout 120 python3 -m torch.distributed.run --nproc-per-node 2 -m inpaintbench compare \
-        --methods patchmatch,telea,mean-fill --device cuda --format csv --out "$RUNS/ranks" >/dev/null 2>"$RUNS/ranks.log"
+        --methods patchmatch,telea,mean-fill --device auto --format csv --out "$RUNS/ranks" >/dev/null 2>"$RUNS/ranks.log"
       python3 - "$RUNS" <<'PY' 2>&1 | tee "$OUT/parallel.txt"
 import json, sys, pandas as pd
 runs = sys.argv[1]
@@ -112,7 +113,7 @@ for name in ("workers", "ranks"):
     print(f"{name}: table equals one process's: {same}; devices {devices}")
 print(one.to_string())
 PY
-      tail -3 "$RUNS"/{workers,ranks}.log ;;
+      tail -n 3 "$RUNS"/{workers,ranks}.log ;;
     *) echo "unknown section $section" ;;
   esac
 done
