@@ -19,7 +19,7 @@ from inpaintbench.errors import InpaintbenchError
 from inpaintbench.experiments.comparison import run_comparison, table_vi, table_vii
 from inpaintbench.experiments.directory import ExperimentDir
 from inpaintbench.experiments.figures import plot_losses, training_progress
-from inpaintbench.experiments.generalisation import Target
+from inpaintbench.experiments.generalisation import Generalisation, Target, entries_for
 from inpaintbench.experiments.stages import Hooks, Runtime, held_out_split
 from inpaintbench.grid import tile, untile
 from inpaintbench.images import read_image
@@ -120,6 +120,12 @@ def test_settings_are_checked_before_any_training():
         table_vi(("ours", "no-such-method"), dataset="sample", steps=3)
     with pytest.raises(InpaintbenchError, match="drop -o ours.variant"):
         table_vii({"variant": "ce"}, dataset="sample", steps=3)
+    with pytest.raises(InpaintbenchError, match="--checkpoint given for our, which is not a row"):
+        table_vi(("ours",), checkpoints={"our": "runs/x"}, dataset="sample", steps=3)
+    with pytest.raises(InpaintbenchError, match="-o given for glcic, which is not a row"):
+        table_vi(("ours", "telea"), options={"glcic": {"width": "0.5"}}, dataset="sample", steps=3)
+    with pytest.raises(InpaintbenchError, match="--checkpoint given for ours, which is not a row"):
+        table_vii(checkpoints={"ours": "runs/x"}, dataset="sample", steps=3)
 
 
 # -- Table VII: train, skip, resume -------------------------------------------------------
@@ -198,3 +204,5 @@ def test_fig10_command_and_target_parsing(tmp_path):
     assert Target.parse("lsun") == Target("lsun")
     with pytest.raises(InpaintbenchError, match="NAME"):
         Target.parse(":x")
+    with pytest.raises(InpaintbenchError, match="named twice"):
+        Generalisation(entries_for([], ["telea"], {}), (Target("sample", "val"), Target("sample", "val")))

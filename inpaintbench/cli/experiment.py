@@ -143,7 +143,7 @@ def table_vii_command(option_values, checkpoint_values, out, fmt, **values):
     options = method_options(option_values)
     unknown = sorted(set(options) - {"ours"})
     if unknown:
-        raise InpaintbenchError(f"table-vii has only 'ours' rows; -o given for {', '.join(unknown)}")
+        raise InpaintbenchError(f"table-vii: every row is 'ours'; -o given for {', '.join(unknown)}")
     comparison = table_vii(options.get("ours", {}), dict(key_value_pairs(checkpoint_values, "--checkpoint")), **_settings(values))
     out = out or Path("experiments") / f"table-vii-{comparison.dataset}-s{comparison.seed}"
     _finish(run_comparison(comparison, out, _runtime(values), RichHooks()), fmt, out)

@@ -88,6 +88,7 @@ def table_vi(methods: tuple[str, ...] = TABLE_VI_METHODS, options: dict[str, dic
              checkpoints: dict[str, str] | None = None, **settings) -> Comparison:
     """Table VI: each method one row, labelled by its name."""
     options, checkpoints = options or {}, checkpoints or {}
+    _check_rows("table-vi", methods, options=options, checkpoints=checkpoints)
     entries = tuple(Entry(m, m, dict(options.get(m, {})), checkpoints.get(m)) for m in methods)
     return Comparison("table-vi", entries, **settings)
 
@@ -97,10 +98,19 @@ def table_vii(options: dict[str, str] | None = None, checkpoints: dict[str, str]
     options, checkpoints = dict(options or {}), checkpoints or {}
     if "variant" in options:
         raise InpaintbenchError("table-vii trains every variant itself; drop -o ours.variant")
-    entries = tuple(
-        Entry(f"ours-{v}", "ours", {**options, "variant": v}, checkpoints.get(f"ours-{v}")) for v in TABLE_VII_VARIANTS
-    )
+    labels = [f"ours-{v}" for v in TABLE_VII_VARIANTS]
+    _check_rows("table-vii", labels, checkpoints=checkpoints)
+    entries = tuple(Entry(label, "ours", {**options, "variant": v}, checkpoints.get(label)) for label, v in zip(labels, TABLE_VII_VARIANTS))
     return Comparison("table-vii", entries, **settings)
+
+
+def _check_rows(experiment: str, rows, **given: dict) -> None:
+    """A -o or --checkpoint for a row the table does not have is a typo that would silently do nothing."""
+    for flag, values in given.items():
+        unknown = sorted(set(values) - set(rows))
+        if unknown:
+            name = "-o" if flag == "options" else "--checkpoint"
+            raise InpaintbenchError(f"{experiment}: {name} given for {', '.join(unknown)}, which is not a row ({', '.join(rows)})")
 
 
 @dataclasses.dataclass

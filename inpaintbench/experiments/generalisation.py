@@ -64,6 +64,9 @@ class Generalisation:
             raise InpaintbenchError("generalisation: name at least one dataset with --on NAME[:SPLIT][=ROOT]")
         if not self.entries:
             raise InpaintbenchError("generalisation: give at least one --checkpoint METHOD=RUN or --methods")
+        named = [(t.dataset, t.split) for t in self.targets]
+        if len(set(named)) != len(named):
+            raise InpaintbenchError("generalisation: a dataset and split is named twice with --on")
 
     def settings(self) -> dict:
         values = dataclasses.asdict(self)
