@@ -12,7 +12,13 @@ rounding (its sums run over the chunk of images scored together; the tables
 and scores.csv, written to 6 digits, are then identical).  The load average is printed first: on a shared machine the
 speed-up is bounded by the free cores, not the worker count.
 
-    python benchmarks/bench_parallel_eval.py --workers-list 1,2 [--limit 20] [--split-threads]
+Each worker gets the main process's torch threads divided by the worker count
+(as ``compare --workers`` does); ``--same-threads`` gives every worker all of
+them instead (oversubscribed).  The 45 sample images are few enough that
+starting the workers is a large share of the time: ``--root DIR`` evaluates a
+folder of images instead.
+
+    python benchmarks/bench_parallel_eval.py --workers-list 1,2 [--limit 20] [--root DIR] [--same-threads]
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from inpaintbench import registry
 from inpaintbench.parallel import MethodSpec, available_cores, evaluate_parallel
@@ -34,9 +41,13 @@ from inpaintbench.runner import RunSpec
 METHODS = {"patchmatch": MethodSpec("patchmatch"), "telea": MethodSpec("telea")}
 
 
-def run(workers: int, limit: int | None, out: Path, threads: int | None) -> tuple[float, pd.DataFrame]:
+def dataset(root: Path | None):
+    return registry.open_dataset("folder", root) if root else registry.open_dataset("sample")
+
+
+def run(workers: int, limit: int | None, root: Path | None, out: Path, threads: int | None) -> tuple[float, pd.DataFrame]:
     """Seconds of one evaluation with ``workers`` processes, and its stored scores without the seconds column."""
-    spec = RunSpec(registry.open_dataset("sample"), Protocol(), seed=0, limit=limit)
+    spec = RunSpec(dataset(root), Protocol(), seed=0, limit=limit)
     store = ResultsStore(out)
     started = time.perf_counter()
     report = evaluate_parallel(spec, METHODS, store, workers, threads_per_worker=threads)
@@ -51,19 +62,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers-list", default="1,2", help="Comma-separated worker counts; the first is the baseline.")
     parser.add_argument("--limit", type=int, help="Evaluate only this many sample items (default: all).")
-    parser.add_argument("--split-threads", action="store_true", help="Give each worker cores // workers torch threads (default: as many as one process uses, which keeps the scores identical).")
+    parser.add_argument("--root", type=Path, help="A folder of images to evaluate instead of the sample set.")
+    parser.add_argument("--same-threads", action="store_true", help="Give every worker all of one process's torch threads (default: divided among the workers).")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers_list.split(",")]
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"cores available: {available_cores()}; load average (1, 5, 15 min): {load}")
-    items = len(RunSpec(registry.open_dataset("sample"), Protocol(), limit=args.limit).selected())
-    print(f"methods: {', '.join(METHODS)}; {items} sample items at 128 px, center hole")
+    items = len(RunSpec(dataset(args.root), Protocol(), limit=args.limit).selected())
+    print(f"methods: {', '.join(METHODS)}; {items} items of {args.root or 'sample'} at 128 px, center hole")
     print(f"{'workers':>7}  {'seconds':>8}  {'images/s':>8}  {'speed-up':>8}  max |score difference|")
     baseline: tuple[float, pd.DataFrame] | None = None
     with tempfile.TemporaryDirectory(prefix="bench-parallel-") as scratch:
         for count in counts:
-            threads = max(1, available_cores() // count) if args.split_threads else None
-            seconds, scores = run(count, args.limit, Path(scratch) / f"workers-{count}", threads)
+            threads = torch.get_num_threads() if args.same_threads else None
+            seconds, scores = run(count, args.limit, args.root, Path(scratch) / f"workers-{count}", threads)
             baseline = baseline or (seconds, scores)
             numbers = scores.select_dtypes("number")
             difference = float((numbers - baseline[1][numbers.columns]).abs().max().max())

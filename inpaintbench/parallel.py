@@ -7,13 +7,13 @@ LMDB handle) cannot be pickled, so a worker gets their names and options and
 rebuilds them through the registry.  Methods on a GPU run once, in the
 parent, meanwhile.
 
-Each worker keeps the parent's torch thread count: torch's CPU reductions
-split their work by thread count, so PatchMatch with 1 thread and with 2
-differs by one grey level on some pixels, and equal thread counts are what
-makes the scores equal to one process's.  ``threads_per_worker`` trades that
-for less oversubscription; meanwhile OpenMP threads sleep rather than spin
-while they wait (``OMP_WAIT_POLICY=PASSIVE`` unless set), which keeps N
-workers of T threads from burning the cores that they share.
+The workers share the main process's torch threads between them (``T // N``
+each, at least one), so N workers do not oversubscribe the cores.  That keeps
+the scores equal to one process's only because every built-in method's CPU
+output is independent of the thread count (PatchMatch resamples with its own
+bilinear kernel for that reason; tests check it); a plugin whose output is not
+can be given ``threads_per_worker`` explicitly.  OpenMP threads sleep rather
+than spin while they wait (``OMP_WAIT_POLICY=PASSIVE`` unless set).
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ def evaluate_parallel(
     Pairs already in ``store`` or in its shards are skipped.  ``advance`` may
     be called from a helper thread (never two calls at once).  A worker that
     dies is reported in ``Report.crashed_workers``; what it finished is kept.
-    ``threads_per_worker`` (default: this process's torch threads, for scores
-    equal to one process's) sets each worker's torch and OpenCV threads.
+    ``threads_per_worker`` (default: this process's torch threads divided
+    among the workers) sets each worker's torch and OpenCV threads.
     """
     if spec.shard is not None:
         raise InpaintbenchError("evaluate_parallel runs a whole selection; evaluate one shard with sharding.evaluate_shard")
@@ -100,7 +100,7 @@ def evaluate_parallel(
         spec={f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name not in ("dataset", "shard")},
         methods={label: methods[label] for label in on_cpu},
         root=store.root,
-        threads=threads_per_worker or _torch_threads(),
+        threads=threads_per_worker or max(1, _torch_threads() // workers),
     )
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()

@@ -173,3 +173,42 @@ def test_pyramid_ignores_hole_values_and_smooth_fill_stays_in_range():
     assert filled[hole[:, None].expand_as(filled)].min() > 0
     assert pyramid.level_count(128, 128, 32, 0) == 3 and pyramid.level_count(128, 128, 32, 2) == 2
     assert pyramid.level_count(20, 20, 32, 0) == 1
+
+
+@pytest.fixture
+def torch_threads():
+    """Restore the process's torch thread count after a test that changes it."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_upsample_samples_like_interpolate_and_ignores_the_thread_count(torch_threads):
+    x = torch.rand(2, 3, 13, 9, generator=torch.Generator().manual_seed(0)) * 255
+    reference = torch.nn.functional.interpolate(x, size=(32, 21), mode="bilinear", align_corners=False)
+    results = []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        results.append(pyramid.upsample(x, (32, 21)))
+    assert torch.equal(results[0], results[1])
+    assert (results[0] - reference).abs().max() < 1e-3  # the same samples; float32 rounding apart
+
+
+def test_output_does_not_depend_on_the_number_of_threads(torch_threads):
+    """Parallel evaluation splits the threads among workers: the scores must not move with them.
+
+    With F.interpolate's CPU kernel these three sample crops came out one grey
+    level different (somewhere) with 1 and with 2 threads.
+    """
+    from inpaintbench.protocol import Protocol
+
+    protocol = Protocol(128, "center")
+    items = ["brick-2.png", "chelsea-2.png", "moon-0.png"]
+    sample = registry.open_dataset("sample", split="test")
+    mask = np.stack([protocol.make_mask(item, 0) for item in items])
+    masked = np.where(mask[..., None], 0, np.stack([protocol.prepare(sample.read(item)) for item in items])).astype(np.uint8)
+    outputs = []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        outputs.append(PatchMatch().inpaint(masked, mask))
+    assert np.array_equal(outputs[0], outputs[1])

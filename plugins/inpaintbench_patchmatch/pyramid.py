@@ -59,8 +59,27 @@ def build(image: torch.Tensor, hole: torch.Tensor, count: int) -> list[tuple[tor
 
 
 def upsample(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinear resize to ``size`` (H, W)."""
-    return F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+    """Bilinear resize to ``size`` (H, W), sampling as ``F.interpolate(align_corners=False)`` does.
+
+    Built from gathers and exactly rounded multiplies and adds, because
+    ``F.interpolate``'s CPU kernel rounds differently with the number of
+    threads: PatchMatch's scores would then depend on the machine's cores (and
+    parallel evaluation could not give one process's table).
+    """
+    return _resize_axis(_resize_axis(image, size[0], dim=2), size[1], dim=3)
+
+
+def _resize_axis(planes: torch.Tensor, length: int, dim: int) -> torch.Tensor:
+    """Linear resampling of one axis to ``length`` samples (pixel centres aligned, edges clamped)."""
+    source = planes.shape[dim]
+    position = ((torch.arange(length, dtype=torch.float64) + 0.5) * (source / length) - 0.5).clamp_min(0)
+    low = position.floor().long().clamp_max(source - 1)
+    high = (low + 1).clamp_max(source - 1)
+    shape = [1] * planes.ndim
+    shape[dim] = length
+    frac = (position - low).to(planes.dtype).view(shape).to(planes.device)
+    low, high = low.to(planes.device), high.to(planes.device)
+    return planes.index_select(dim, low) * (1 - frac) + planes.index_select(dim, high) * frac
 
 
 def smooth_fill(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
