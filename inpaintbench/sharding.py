@@ -190,6 +190,13 @@ class Ranks:
     def shard(self) -> tuple[int, int]:
         return (self.rank, self.world_size)
 
+    def use_local_gpu(self) -> None:
+        """Each rank on its own GPU: ``cuda`` then means ``cuda:LOCAL_RANK`` (no-op without CUDA)."""
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.set_device(self.local_rank % torch.cuda.device_count())
+
 
 def ranks_from_environment() -> Ranks | None:
     """The torchrun ranks when launched with several processes, else None."""
@@ -210,6 +217,10 @@ def process_group(ranks: Ranks | None) -> Iterator[Callable[[], None] | None]:
         yield None
         return
     import torch.distributed as dist
+
+    if dist.is_initialized():  # an experiment's group, kept for all its stages
+        yield dist.barrier
+        return
 
     dist.init_process_group("gloo", rank=ranks.rank, world_size=ranks.world_size, timeout=datetime.timedelta(days=7))
     try:

@@ -206,3 +206,28 @@ def test_fig10_command_and_target_parsing(tmp_path):
         Target.parse(":x")
     with pytest.raises(InpaintbenchError, match="named twice"):
         Generalisation(entries_for([], ["telea"], {}), (Target("sample", "val"), Target("sample", "val")))
+
+
+def test_table_vii_under_torchrun_trains_with_ddp_and_shards_the_evaluation(tmp_path):
+    """One process group serves every stage (torchrun's rendezvous cannot be joined twice); rank 0 writes."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "vii"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(port),
+               "-m", "inpaintbench", "experiment", "table-vii", "--dataset", "sample", "--steps", "2", "--batch-size", "4",
+               "-o", "ours.width=0.0625", "-o", "ours.bottleneck=16", "--limit", "3", "--device", "cpu", "--workers", "0",
+               "--format", "csv", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("method,variant") == 1  # rank 0 alone prints the table
+    table = pd.read_csv(out / "table.csv")
+    assert list(table["method"]) == ["ours-ce", "ours-local", "ours-full"] and (table["n"] == 3).all()
+    assert sorted(p.name for p in (out / "eval" / "shards").iterdir()) == ["0-of-2", "1-of-2"]
+    assert json.loads((out / "train" / "ours-full" / "config.json").read_text())["config"]["batch_size"] == 4
+    assert (out / "fig12.png").is_file() and (out / "fig10-ours-local.png").is_file()

@@ -159,7 +159,7 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     if shard is not None and workers != 1:
         raise InpaintbenchError("--workers splits a whole run; a shard (--shard or a torchrun rank) is one process: drop --workers")
     if ranks is not None and device != "cpu":
-        _use_local_gpu(ranks)
+        ranks.use_local_gpu()
 
     data = registry.open_dataset(dataset, root, split)
     protocol = Protocol(image_size=image_size, mask=mask)
@@ -183,14 +183,6 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     console = Console(stderr=True, soft_wrap=True)
     for name, reason in unavailable.items():  # in full: a narrow terminal cuts the table's status column
         console.print(f"[yellow]{name}[/yellow]: {escape(reason)}", highlight=False)
-
-
-def _use_local_gpu(ranks: Ranks) -> None:
-    """Each torchrun rank on its own GPU: ``cuda`` then means ``cuda:LOCAL_RANK``."""
-    import torch
-
-    if torch.cuda.is_available():
-        torch.cuda.set_device(ranks.local_rank % torch.cuda.device_count())
 
 
 def _evaluate_shard(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str], names: list[str], ranks: Ranks | None) -> bool:

@@ -6,6 +6,7 @@ command line and shows the stages (training progress, evaluation progress).
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -31,7 +32,8 @@ class RichHooks(Hooks):
         self.console = Console(stderr=True)
 
     def say(self, text: str) -> None:
-        self.console.print(text, highlight=False)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
+            self.console.print(text, highlight=False)
 
     def train(self, config):
         from .train import RichTrainingProgress
@@ -52,8 +54,9 @@ class RichHooks(Hooks):
         from .evaluate import _evaluate_with_progress
 
         started = time.perf_counter()
-        report = _evaluate_with_progress(spec, methods, store, unavailable, run=run)
-        self.say(f"evaluated {sum(report.scored.values())} (image, method) pairs in {time.perf_counter() - started:.0f} s")
+        report = _evaluate_with_progress(spec, methods, store, unavailable, run=run, show=os.environ.get("RANK", "0") == "0")
+        where = f" (shard {spec.shard[0]}/{spec.shard[1]})" if spec.shard else ""
+        self.say(f"evaluated {sum(report.scored.values())} (image, method) pairs{where} in {time.perf_counter() - started:.0f} s")
         return report
 
 
@@ -116,6 +119,8 @@ def _finish(result: ComparisonResult, fmt: str, out: Path) -> None:
     from ..results import ResultsStore
     from .table import print_table
 
+    if result.summary is None:  # a torchrun rank other than 0
+        return
     record = ResultsStore(out / "eval").read_record() or {}
     print_table(result.summary, record, fmt)
     Console(stderr=True).print(f"wrote {', '.join(str(p) for p in result.outputs)}", highlight=False)
@@ -174,6 +179,8 @@ def generalise_command(targets, checkpoint_values, method_list, option_values, i
         image_size=image_size, mask=mask, seed=seed, limit=limit,
     )
     result = run_generalisation(study, out, _runtime(values), RichHooks())
+    if result.summary is None:  # a torchrun rank other than 0
+        return
     print_table(result.summary, {}, fmt, result.title)
     Console(stderr=True).print(f"wrote {', '.join(str(p) for p in result.outputs)}", highlight=False)
 

@@ -32,7 +32,7 @@ from ..runner import RunSpec
 from ..training import TrainConfig
 from .directory import ExperimentDir
 from .figures import plot_losses, write_training_progress
-from .stages import Entry, Hooks, Runtime, ensure_trained, evaluate_entries, held_out_split
+from .stages import Entry, Hooks, Runtime, ensure_trained, evaluate_entries, held_out_split, torchrun_group
 
 #: Table VI's rows in the paper's order
 TABLE_VI_METHODS = ("patchmatch", "context-encoder", "glcic", "ours")
@@ -115,14 +115,23 @@ def _check_rows(experiment: str, rows, **given: dict) -> None:
 
 @dataclasses.dataclass
 class ComparisonResult:
-    summary: pd.DataFrame
+    #: None on torchrun ranks other than 0, which write nothing
+    summary: pd.DataFrame | None
     #: every file the experiment wrote at its top level
     outputs: list[Path]
 
 
 def run_comparison(comparison: Comparison, out: Path, runtime: Runtime = Runtime(), hooks: Hooks = Hooks()) -> ComparisonResult:
-    """Train what is untrained, evaluate every row, write the table and the figures."""
-    out = Path(out)
+    """Train what is untrained, evaluate every row, write the table and the figures.
+
+    Under ``torchrun`` every row trains on all ranks (DDP) and each rank scores
+    a shard; one process group serves the whole experiment.
+    """
+    with torchrun_group(runtime.device):
+        return _run_comparison(comparison, Path(out), runtime, hooks)
+
+
+def _run_comparison(comparison: Comparison, out: Path, runtime: Runtime, hooks: Hooks) -> ComparisonResult:
     directory = ExperimentDir(out, comparison.experiment)
     if directory.begin(comparison.settings()):
         hooks.say(f"continuing the {comparison.experiment} experiment in {out}")
@@ -141,6 +150,8 @@ def run_comparison(comparison: Comparison, out: Path, runtime: Runtime = Runtime
         limit=comparison.limit, batch_size=runtime.eval_batch_size, keep_images=runtime.grid_rows,
     )
     reports = evaluate_entries(list(comparison.entries), trained, dataset, spec, out / "eval", runtime, hooks)
+    if reports is None:  # a torchrun rank other than 0: rank 0 writes the outputs
+        return ComparisonResult(None, [])
 
     outputs = []
     for suffix in ("md", "csv", "tex"):

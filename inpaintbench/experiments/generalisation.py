@@ -30,7 +30,7 @@ from ..runner import RunSpec
 from ..tables import to_csv, to_latex, to_markdown
 from ..training import checkpoint
 from .directory import ExperimentDir
-from .stages import Entry, Hooks, Runtime, evaluate_entries
+from .stages import Entry, Hooks, Runtime, evaluate_entries, torchrun_group
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,8 +98,8 @@ def trained_dataset(method: str, run: Path) -> str:
 
 @dataclasses.dataclass
 class GeneralisationResult:
-    #: every row on every dataset, with ``dataset`` and ``trained_on`` columns
-    summary: pd.DataFrame
+    #: every row on every dataset, with ``dataset`` and ``trained_on`` columns; None on torchrun ranks but 0
+    summary: pd.DataFrame | None
     #: the table's caption
     title: str
     outputs: list[Path]
@@ -107,7 +107,11 @@ class GeneralisationResult:
 
 def run_generalisation(study: Generalisation, out: Path, runtime: Runtime = Runtime(), hooks: Hooks = Hooks()) -> GeneralisationResult:
     """Evaluate every row on every target and write the combined table and one grid per dataset."""
-    out = Path(out)
+    with torchrun_group(runtime.device):
+        return _run_generalisation(study, Path(out), runtime, hooks)
+
+
+def _run_generalisation(study: Generalisation, out: Path, runtime: Runtime, hooks: Hooks) -> GeneralisationResult:
     directory = ExperimentDir(out, "generalisation")
     if directory.begin(study.settings()):
         hooks.say(f"continuing the generalisation experiment in {out}")
@@ -119,6 +123,8 @@ def run_generalisation(study: Generalisation, out: Path, runtime: Runtime = Runt
         hooks.say(f"evaluating on {dataset.name}:{dataset.split}")
         spec = RunSpec(dataset, protocol, seed=study.seed, limit=study.limit, batch_size=runtime.eval_batch_size, keep_images=runtime.grid_rows)
         reports = evaluate_entries(list(study.entries), {}, dataset, spec, out / "eval" / name, runtime, hooks)
+        if reports is None:  # a torchrun rank other than 0
+            continue
         methods = reports.record.get("methods", {})
         summary = reports.summary.assign(
             dataset=f"{dataset.name}:{dataset.split}",
@@ -128,6 +134,8 @@ def run_generalisation(study: Generalisation, out: Path, runtime: Runtime = Runt
         if (out / "eval" / name / "grid.png").exists():
             outputs.append(out / f"fig-{name}.png")
             write_atomic(outputs[-1], (out / "eval" / name / "grid.png").read_bytes())
+    if not summaries:  # a torchrun rank other than 0: rank 0 writes the table
+        return GeneralisationResult(None, "", [])
     combined = pd.concat(summaries, ignore_index=True)
     leading = ["dataset", "trained_on"]
     combined = combined[leading + [c for c in combined.columns if c not in leading]]

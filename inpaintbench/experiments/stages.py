@@ -14,9 +14,10 @@ How a stage is *shown* (progress bars, messages) is the caller's business:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .. import registry
 from ..datasets.base import Dataset
@@ -26,7 +27,8 @@ from ..reports import Reports, write_reports
 from ..results import ResultsStore
 from ..parallel import MethodSpec, evaluate_parallel
 from ..runner import Report, RunSpec
-from ..training import TrainConfig, TrainResult, train
+from ..sharding import Ranks, evaluate_shard, merge_shards, process_group, ranks_from_environment, shard_dir
+from ..training import TrainConfig, TrainResult, distributed, train
 from ..training.checkpoint import CHECKPOINT_FILE, MODEL_FILE
 
 
@@ -81,6 +83,16 @@ class Hooks:
         return run()
 
 
+@contextlib.contextmanager
+def torchrun_group(device: str) -> Iterator[None]:
+    """Under torchrun, one process group for a whole experiment (its rendezvous cannot be joined twice)."""
+    processes = distributed.start(device)
+    try:
+        yield
+    finally:
+        distributed.stop(processes)
+
+
 def ensure_trained(config: TrainConfig, hooks: Hooks) -> Path:
     """The finished run of ``config``: found, resumed or trained; returns its directory."""
     run_dir = config.run_dir()
@@ -112,13 +124,18 @@ def evaluate_entries(
     out: Path,
     runtime: Runtime,
     hooks: Hooks,
-) -> Reports:
+) -> Reports | None:
     """Score every entry on ``dataset`` into the results store ``out`` and write its tables and grid.
 
     ``checkpoints`` maps labels to trained runs; a method that cannot start is
-    reported in the table with the reason, and the others are scored.
+    reported in the table with the reason, and the others are scored.  Under
+    ``torchrun`` each rank scores its shard and rank 0 merges them; the other
+    ranks get None (rank 0 alone writes what follows).
     """
     methods, specs, unavailable = {}, {}, {}
+    ranks = ranks_from_environment()
+    if ranks is not None and runtime.device != "cpu":
+        ranks.use_local_gpu()
     for entry in entries:
         cls = registry.method_class(entry.method)
         weights = checkpoints.get(entry.label) or (Path(entry.checkpoint) if entry.checkpoint else None)
@@ -134,9 +151,31 @@ def evaluate_entries(
             unavailable[entry.label] = f"failed to start: {type(error).__name__}: {error}"
             del specs[entry.label]
     store = ResultsStore(out)
-    hooks.evaluate(
-        spec, methods, store, unavailable,
-        run=lambda **progress: evaluate_parallel(spec, specs, store, runtime.eval_workers, unavailable, **progress),
-    )
+    if ranks is not None:
+        if not _evaluate_rank_shard(ranks, spec, methods, store, unavailable, hooks):
+            return None
+    else:
+        hooks.evaluate(
+            spec, methods, store, unavailable,
+            run=lambda **progress: evaluate_parallel(spec, specs, store, runtime.eval_workers, unavailable, **progress),
+        )
     store.write_record({"method_order": [entry.label for entry in entries]})
     return write_reports(store, runtime.grid_rows)
+
+
+def _evaluate_rank_shard(ranks: Ranks, spec: RunSpec, methods: dict[str, Method], store: ResultsStore,
+                         unavailable: dict[str, str], hooks: Hooks) -> bool:
+    """Under torchrun: this rank scores its shard, all wait, rank 0 merges; True on rank 0."""
+    spec = dataclasses.replace(spec, shard=ranks.shard)
+    with process_group(ranks) as barrier:
+        if barrier is None:
+            raise InpaintbenchError("WORLD_SIZE > 1 without torchrun's rendezvous (MASTER_ADDR); launch the experiment with torchrun")
+        hooks.evaluate(
+            spec, methods, ResultsStore(shard_dir(store.root, ranks.shard)), unavailable,
+            run=lambda **progress: evaluate_shard(spec, methods, store, unavailable, **progress)[1],
+        )
+        barrier()  # every shard is complete
+    if ranks.rank != 0:
+        return False
+    merge_shards(store.root, [shard_dir(store.root, (k, ranks.world_size)) for k in range(ranks.world_size)])
+    return True

@@ -24,6 +24,9 @@ class Processes:
     rank: int
     world_size: int
     device: torch.device
+    #: whether :func:`start` created the process group (and :func:`stop` should end it); an
+    #: experiment that trains several runs keeps one group, since torchrun's rendezvous is one-shot
+    owns_group: bool = False
 
     @property
     def is_main(self) -> bool:
@@ -52,15 +55,16 @@ def start(requested_device: str) -> Processes:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     device = pick_device(requested_device, int(os.environ.get("LOCAL_RANK", "0")))
-    if world_size > 1 and not dist.is_initialized():
+    owns = world_size > 1 and not dist.is_initialized()
+    if owns:
         if device.type == "cuda":
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return Processes(rank, world_size, device)
+    return Processes(rank, world_size, device, owns)
 
 
 def stop(processes: Processes) -> None:
-    if processes.distributed and dist.is_initialized():
+    if processes.owns_group and dist.is_initialized():
         dist.destroy_process_group()
 
 
