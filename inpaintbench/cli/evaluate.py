@@ -91,7 +91,7 @@ def _warn_if_trained_on_these_images(methods: dict[str, Method], data, console: 
             )
 
 
-def _evaluate_with_progress(
+def evaluate_with_progress(
     spec: RunSpec,
     methods: dict[str, Method],
     store: ResultsStore,
@@ -171,10 +171,10 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
         if not _evaluate_shard(spec, methods, store, unavailable, names, ranks):
             return
     elif workers == 1:
-        _evaluate_with_progress(spec, methods, store, unavailable)
+        evaluate_with_progress(spec, methods, store, unavailable)
     else:
         specs = {name: MethodSpec(name, options.get(name, {}), method.device, method.checkpoint) for name, method in methods.items()}
-        _evaluate_with_progress(
+        evaluate_with_progress(
             spec, methods, store, unavailable,
             run=lambda **progress: evaluate_parallel(spec, specs, store, workers, unavailable, **progress),
         )
@@ -189,7 +189,7 @@ def _evaluate_shard(spec: RunSpec, methods: dict[str, Method], store: ResultsSto
     """Evaluate this process's shard; True when this process goes on to print the merged table (torchrun's rank 0)."""
     shard_store = ResultsStore(shard_dir(store.root, spec.shard))
     with process_group(ranks) as barrier:
-        _evaluate_with_progress(
+        evaluate_with_progress(
             spec, methods, shard_store, unavailable,
             run=lambda **progress: evaluate_shard(spec, methods, store, unavailable, **progress)[1],
             show=ranks is None or ranks.rank == 0,
@@ -234,7 +234,7 @@ def run_command(method, dataset, root, split, mask, image_size, limit, seed, dev
         raise InpaintbenchError(f"method {method!r}: {unavailable[method]}")
     store = ResultsStore(out)
     spec = RunSpec(data, Protocol(image_size=image_size, mask=mask), seed=seed, limit=limit, batch_size=batch_size, keep_images=None)
-    _evaluate_with_progress(spec, methods, store, {})
+    evaluate_with_progress(spec, methods, store, {})
     store.write_record({"method_order": _merged_order(store, [method])})
     _print_summary(store, 8, "rich")
     Console(stderr=True).print(f"completed images: {store.root / 'images' / method}")

@@ -23,6 +23,8 @@ from ..training import TrainingInterrupted, train
 from ..training.config import PRECISIONS
 from . import key_value_pairs, method_options
 from .encoder_study import encoder_study_command
+from .evaluate import evaluate_with_progress
+from .train import RichTrainingProgress
 
 
 class RichHooks(Hooks):
@@ -32,12 +34,10 @@ class RichHooks(Hooks):
         self.console = Console(stderr=True)
 
     def say(self, text: str) -> None:
-        if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
+        if _is_rank_0():
             self.console.print(text, highlight=False)
 
     def train(self, config):
-        from .train import RichTrainingProgress
-
         display = RichTrainingProgress(self.console, config.method)
         try:
             result = train(config, progress=display)
@@ -51,13 +51,16 @@ class RichHooks(Hooks):
         return result
 
     def evaluate(self, spec, methods, store, unavailable, run):
-        from .evaluate import _evaluate_with_progress
-
         started = time.perf_counter()
-        report = _evaluate_with_progress(spec, methods, store, unavailable, run=run, show=os.environ.get("RANK", "0") == "0")
+        report = evaluate_with_progress(spec, methods, store, unavailable, run=run, show=_is_rank_0())
         where = f" (shard {spec.shard[0]}/{spec.shard[1]})" if spec.shard else ""
         self.say(f"evaluated {sum(report.scored.values())} (image, method) pairs{where} in {time.perf_counter() - started:.0f} s")
         return report
+
+
+def _is_rank_0() -> bool:
+    """Under torchrun, rank 0 speaks for all ranks."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _runtime_options(command):
