@@ -15,7 +15,7 @@ from .train import RichTrainingProgress
 DEFAULT = StudyConfig()
 
 
-@click.command("encoder-study")
+@click.command("encoder-study", short_help="Fig. 13: the ours and GLCIC encoders as CIFAR-10 classifiers.")
 @click.option("--root", type=click.Path(path_type=Path), help="CIFAR-10 root (else INPAINTBENCH_CIFAR10_ROOT or the config file).")
 @click.option("--methods", "method_list", help=f"Comma-separated methods whose encoders are compared.  [default: {','.join(DEFAULT.methods)}]")
 @click.option("-o", "--option", "option_values", multiple=True, help="Method option, METHOD.KEY=VALUE (repeatable), e.g. -o ours.width=0.25.")

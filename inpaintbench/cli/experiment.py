@@ -129,7 +129,7 @@ def _finish(result: ComparisonResult, fmt: str, out: Path) -> None:
     Console(stderr=True).print(f"wrote {', '.join(str(p) for p in result.outputs)}", highlight=False)
 
 
-@click.command("table-vi")
+@click.command("table-vi", short_help="Table VI + Fig. 11: train the learned methods equally, compare all.")
 @_comparison_options("imagenet")
 @click.option("--methods", "method_list", default=",".join(TABLE_VI_METHODS), show_default=True, help="Rows of the table.")
 @_runtime_options
@@ -143,7 +143,7 @@ def table_vi_command(method_list, option_values, checkpoint_values, out, fmt, **
     _finish(run_comparison(comparison, out, _runtime(values), RichHooks()), fmt, out)
 
 
-@click.command("table-vii")
+@click.command("table-vii", short_help="Table VII + Fig. 12: the discriminator ablation of ours.")
 @_comparison_options("paris-streetview")
 @_runtime_options
 def table_vii_command(option_values, checkpoint_values, out, fmt, **values):
@@ -157,7 +157,7 @@ def table_vii_command(option_values, checkpoint_values, out, fmt, **values):
     _finish(run_comparison(comparison, out, _runtime(values), RichHooks()), fmt, out)
 
 
-@click.command("generalise")
+@click.command("generalise", short_help="Figs. 14-16: trained runs scored on other datasets.")
 @click.option("--on", "targets", multiple=True, required=True, help="Dataset to evaluate on, NAME[:SPLIT][=ROOT] (repeatable).")
 @click.option("--checkpoint", "checkpoint_values", multiple=True, help="A trained run, METHOD=RUN_DIR (repeatable; a method may appear twice).")
 @click.option("--methods", "method_list", default="", help="Untrained reference methods to add, e.g. patchmatch,telea.")
@@ -188,7 +188,7 @@ def generalise_command(targets, checkpoint_values, method_list, option_values, i
     Console(stderr=True).print(f"wrote {', '.join(str(p) for p in result.outputs)}", highlight=False)
 
 
-@click.command("fig10")
+@click.command("fig10", short_help="Fig. 10 and the loss curves of any training run.")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--images", default=4, show_default=True, type=click.IntRange(min=1), help="Rows (fixed inputs) in the figure.")
 @click.option("--columns", default=8, show_default=True, type=click.IntRange(min=1), help="Most training steps shown.")
@@ -198,7 +198,7 @@ def fig10_command(run_dir: Path, images: int, columns: int):
     Console(stderr=True).print(f"wrote {', '.join(map(str, written))}", highlight=False)
 
 
-@click.group("experiment")
+@click.group("experiment", short_help="The paper's tables and figures, one subcommand each.")
 def experiment_group() -> None:
     """Reproduce the paper's experiments (Tables VI-VII, Figs. 10-16); see docs/experiments.md."""
 
