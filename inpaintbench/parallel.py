@@ -63,6 +63,7 @@ def evaluate_parallel(
     advance: Callable[[int], None] = lambda n: None,
     on_start: Callable[[int], None] = lambda total: None,
     threads_per_worker: int | None = None,
+    built: dict[str, Method] | None = None,
 ) -> Report:
     """:func:`~inpaintbench.runner.evaluate` with the CPU methods split over ``workers`` processes (0: one per core).
 
@@ -72,10 +73,12 @@ def evaluate_parallel(
     dies is reported in ``Report.crashed_workers``; what it finished is kept.
     ``threads_per_worker`` (default: this process's torch threads divided
     among the workers) sets each worker's torch and OpenCV threads.
+    ``built`` holds methods the caller already made from ``methods`` (a
+    checkpoint is then not loaded twice); the others are built here.
     """
     if spec.shard is not None:
         raise InpaintbenchError("evaluate_parallel runs a whole selection; evaluate one shard with sharding.evaluate_shard")
-    built = {label: method.build() for label, method in methods.items()}
+    built = {label: (built or {}).get(label) or method.build() for label, method in methods.items()}
     selected = spec.selected()
     on_cpu = [label for label, method in built.items() if method.device == "cpu"]
     workers = min(workers if workers > 0 else available_cores(), len(selected))

@@ -176,7 +176,7 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
         specs = {name: MethodSpec(name, options.get(name, {}), method.device, method.checkpoint) for name, method in methods.items()}
         evaluate_with_progress(
             spec, methods, store, unavailable,
-            run=lambda **progress: evaluate_parallel(spec, specs, store, workers, unavailable, **progress),
+            run=lambda **progress: evaluate_parallel(spec, specs, store, workers, unavailable, built=methods, **progress),
         )
     store.write_record({"method_order": _merged_order(store, names)})
     _print_summary(store, grid_rows, formats)

@@ -157,7 +157,9 @@ def evaluate_entries(
     else:
         hooks.evaluate(
             spec, methods, store, unavailable,
-            run=lambda **progress: evaluate_parallel(spec, specs, store, runtime.eval_workers, unavailable, **progress),
+            run=lambda **progress: evaluate_parallel(
+                spec, specs, store, runtime.eval_workers, unavailable, built=methods, **progress
+            ),
         )
     store.write_record({"method_order": [entry.label for entry in entries]})
     return write_reports(store, runtime.grid_rows)
