@@ -4,7 +4,7 @@ Speed: for each case, the same images and masks go through ``patchmatch``
 (default options: 7x7 patches) and ``telea`` (radius 3), both through the
 registry as ``compare`` builds them; each repeat times both and takes their
 ratio, and the medians over the repeats are printed.  The cases are those of
-issue 3 (target: at most 60x Telea at each size):
+the original speed target (at most 60x Telea at each size):
 
 * 128x128 with a 64x64 center hole,
 * 256x256 with a 128x128 center hole,

@@ -12,7 +12,7 @@
 #   train-baselines  short bf16 runs of context-encoder (overlap 4 and 0; crops of a 160 px resize
 #               rather than 350, to keep the 256 px sample photographs near the evaluation scale)
 #               and glcic on sample, scored on val
-#   table-vii   issue 6's Table VII smoke at full model size: `inpaintbench experiment table-vii` on
+#   table-vii   the Table VII smoke at full model size: `inpaintbench experiment table-vii` on
 #               sample, 3000 bf16 steps per variant at batch 100; table, Fig. 12, Fig. 10, loss curves
 #   table-vi    the Table VI experiment at full size, 1000 bf16 steps per learned method
 #   parallel    compare with CUDA PatchMatch in the main process and CPU workers for the rest, and

@@ -132,9 +132,7 @@ class TrainableMethod(Method):
         saved = {k: v for k, v in payload.get("options", {}).items() if k in fields and k not in self.inference_options}
         self.options = dataclasses.replace(self.options, **saved)
         self.image_size = int(payload.get("image_size", 128))
-        trained = payload.get("config", {})
-        #: where the weights were trained ({"dataset", "split", "manifest"}), recorded with results
-        self.trained_on = {"dataset": trained.get("dataset"), "split": trained.get("split"), "manifest": payload.get("manifest")}
+        self.trained_on = trained_on(payload)
         self.recipe = self.Recipe(self.options, self.image_size)
         networks = self.recipe.build_networks()
         try:
@@ -185,6 +183,26 @@ class TrainableMethod(Method):
             from .training.gan import require_center_masks
 
             require_center_masks(self.name, masks)
+
+
+def trained_on(payload: dict[str, Any]) -> dict[str, Any]:
+    """Where and how a checkpoint's weights were trained, recorded with every result.
+
+    ``images_seen`` (steps done x global batch) is what makes learned rows
+    comparable: methods train with different batches, so equal steps are not
+    equal training.  ``resize_to`` and ``flip`` say which crops they saw.
+    """
+    config = payload.get("config", {})
+    steps, batch = payload.get("step"), config.get("batch_size")
+    return {
+        "dataset": config.get("dataset"),
+        "split": config.get("split"),
+        "manifest": payload.get("manifest"),
+        "steps": steps,
+        "images_seen": steps * batch if isinstance(steps, int) and isinstance(batch, int) else None,
+        "resize_to": config.get("resize_to"),
+        "flip": config.get("flip"),
+    }
 
 
 def composite(masked: np.ndarray, output: np.ndarray, masks: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The evaluation protocol: how a raw image becomes a benchmark input (SPEC section 1).
+"""The evaluation protocol: how a raw image becomes a benchmark input (docs/protocol.md).
 
 Resize the shorter side to ``image_size`` (area interpolation when shrinking,
 bicubic when a small image must grow), center-crop, then draw the hole from

@@ -31,7 +31,12 @@ FORMATS = ("rich", "md", "csv", "latex")
 
 
 def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1000) -> pd.DataFrame:
-    """One row per method: n, mean and CI of each metric, seconds per image, status."""
+    """One row per method: n, mean and CI of each metric, seconds per image, images seen in training, status.
+
+    ``n`` counts the items every scored method completed (the paired set);
+    ``<metric>_n`` counts those a metric column actually averages, fewer when
+    a hole score is undefined for some items.
+    """
     methods = record.get("method_order") or list(record.get("methods", {}))
     scored = [m for m in methods if m in set(scores.get("method", []))]
     common = _common_items(scores, scored)
@@ -39,6 +44,7 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
     for name in methods:
         entry = record.get("methods", {}).get(name, {})
         row: dict[str, Any] = {"method": name, "variant": entry.get("variant", ""), "n": 0, "status": entry.get("status", "ok")}
+        row["images_seen"] = (entry.get("trained_on") or {}).get("images_seen")
         if entry.get("status") == "unavailable":
             row["status"] = entry.get("reason", "unavailable")
         elif name not in scored:
@@ -62,6 +68,7 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
                 summary.loc[index, column] = values[:, j].mean()
                 summary.loc[index, f"{column}_low"] = low[j]
                 summary.loc[index, f"{column}_high"] = high[j]
+                summary.loc[index, f"{column}_n"] = len(values)
         for name in scored:
             index = summary.index[summary["method"] == name][0]
             own = scores[scores["method"] == name]
@@ -95,15 +102,40 @@ def _values(scores: pd.DataFrame, method: str, column: str, items: list[str]) ->
     return own.loc[items, column].to_numpy(dtype=np.float64)
 
 
-def caption(record: dict[str, Any]) -> str:
+#: how the hole SSIM is defined, in every caption: it reads higher than SSIM of the cropped hole
+HOLE_SSIM_DEFINITION = (
+    "hole SSIM: the whole image's SSIM map averaged over hole pixels (windows reach into known pixels, "
+    "so it reads higher than SSIM of the cropped hole)"
+)
+
+
+def caption(record: dict[str, Any], summary: pd.DataFrame | None = None) -> str:
+    """What the table was computed on, how, and any column that averages fewer items than ``n``."""
     protocol = record.get("protocol", {})
-    return (
+    text = (
         f"{record.get('dataset')}:{record.get('split')}, {protocol.get('mask')} mask at "
         f"{protocol.get('image_size')} px, seed {record.get('seed')}, "
         f"{record.get('items')} items (manifest {record.get('manifest_sha256')}); "
         "mean [95 % paired-bootstrap CI]; whole-image and hole-only scores; SSIM "
-        f"{record.get('metrics', {}).get('ssim_window', '')}"
+        f"{record.get('metrics', {}).get('ssim_window', '')}; {HOLE_SSIM_DEFINITION}"
     )
+    return text + "".join(f"; {note}" for note in column_notes(summary))
+
+
+def column_notes(summary: pd.DataFrame | None) -> list[str]:
+    """A note per metric column that averages fewer items than the table's n (a hole wholly in SSIM's cropped border)."""
+    if summary is None or "n" not in summary:
+        return []
+    notes = []
+    scored = summary[summary["n"] > 0]
+    for column, label, _, _ in METRICS:
+        if f"{column}_n" not in scored or scored.empty:
+            continue
+        counts = scored[f"{column}_n"].dropna().astype(int)
+        n = int(scored["n"].max())
+        if len(counts) and counts.max() < n:
+            notes.append(f"{label} averages {counts.max()} of the {n} items (the others' hole lies in SSIM's cropped border)")
+    return notes
 
 
 #: one table cell: its main text, and the CI bounds as text when it is a metric
@@ -118,7 +150,9 @@ LEADING_COLUMNS: tuple[tuple[str, str], ...] = (("dataset", "Evaluated on"), ("t
 def cells(summary: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
     """Header and cells shared by every renderer; each renderer lays out the interval its own way."""
     leading = [(column, label) for column, label in LEADING_COLUMNS if column in summary.columns]
+    trained = "images_seen" in summary.columns and summary["images_seen"].notna().any()
     header = [*(label for _, label in leading), "Method", *[label for _, label, _, _ in METRICS], "s/image", "n"]
+    header += ["images seen"] if trained else []
     body = []
     for _, row in summary.iterrows():
         variant = row.get("variant")
@@ -126,11 +160,14 @@ def cells(summary: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
         line.append((f"{row['method']} ({variant})" if isinstance(variant, str) and variant else str(row["method"]), None))
         if row.get("status", "ok") != "ok" or _missing(row.get("psnr")):
             line += [("—", None)] * (len(METRICS) + 1) + [(str(row.get("status")), None)]
+            line += [("—", None)] if trained else []
         else:
             for column, _, _, decimals in METRICS:
                 low, high = (f"{row[column + suffix]:.{decimals}f}" for suffix in ("_low", "_high"))
                 line.append((f"{row[column]:.{decimals}f}", (low, high)))
             line += [(_seconds(row["seconds"]), None), (str(int(row["n"])), None)]
+        if trained:
+            line.append((f"{int(row['images_seen']):,}" if not _missing(row.get("images_seen")) else "—", None))
         body.append(line)
     return header, body
 
@@ -159,7 +196,7 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 def to_markdown(summary: pd.DataFrame, record: dict[str, Any], title: str | None = None) -> str:
     """``title`` replaces the caption made from ``record`` (a table spanning several results directories)."""
     header, body = cells(summary)
-    return markdown_table(header, [[_inline(cell) for cell in line] for line in body]) + f"\n{title or caption(record)}\n"
+    return markdown_table(header, [[_inline(cell) for cell in line] for line in body]) + f"\n{title or caption(record, summary)}\n"
 
 
 def to_csv(summary: pd.DataFrame) -> str:
@@ -175,7 +212,7 @@ def to_latex(summary: pd.DataFrame, record: dict[str, Any], title: str | None = 
     lines = [
         r"\begin{table}[t]",
         r"\centering",
-        rf"\caption{{{escape(title or caption(record))}}}",
+        rf"\caption{{{escape(title or caption(record, summary))}}}",
         r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}",
         r"\toprule",
         " & ".join(escape(h) for h in header) + r" \\",
@@ -194,7 +231,7 @@ def to_rich(summary: pd.DataFrame, record: dict[str, Any], title: str | None = N
     from rich.text import Text
 
     header, body = cells(summary)
-    table = Table(title="Reconstruction quality (Table VI layout)", caption=title or caption(record))
+    table = Table(title="Reconstruction quality (Table VI layout)", caption=title or caption(record, summary))
     method_column = header.index("Method")
     for i, label in enumerate(header):
         table.add_column(label, justify="left" if i <= method_column else "right", no_wrap=i <= method_column)

@@ -1,4 +1,4 @@
-"""Issue 6's assembly logic on tiny inputs: experiment directories, Tables VI/VII, Fig. 10, loss plots, Figs. 14-16.
+"""The experiments' assembly logic on tiny inputs: experiment directories, Tables VI/VII, Fig. 10, loss plots, Figs. 14-16.
 
 Networks are tiny and trained for a few steps, so the numbers mean nothing;
 what is checked is that each experiment trains what is untrained, skips what
@@ -113,6 +113,19 @@ def test_evaluation_split_is_held_out_from_training():
     assert held_out_split("imagenet", "train") == "val"
     with pytest.raises(InpaintbenchError, match="no split that is held out"):
         held_out_split("folder", "all")
+
+
+def test_images_seen_sets_each_rows_steps_from_its_own_batch():
+    """Equal training for rows whose batches differ (ours 100, context-encoder 64, glcic 96)."""
+    comparison = table_vi(("ours", "context-encoder", "glcic", "telea"), dataset="sample", images=9600)
+    steps = {entry.label: comparison.steps_for(entry) for entry in comparison.entries if entry.method != "telea"}
+    assert steps == {"ours": 96, "context-encoder": 150, "glcic": 100}
+    same_batch = table_vi(("ours", "glcic"), dataset="sample", images=100, batch_size=32)
+    assert [same_batch.steps_for(entry) for entry in same_batch.entries] == [4, 4]  # rounded up: at least 100 images
+    with pytest.raises(InpaintbenchError, match="give --images .* or --steps, not both"):
+        table_vi(("ours",), dataset="sample", images=100, steps=3)
+    with pytest.raises(InpaintbenchError, match="give --images"):
+        table_vi(("ours",), dataset="sample")
 
 
 def test_settings_are_checked_before_any_training():

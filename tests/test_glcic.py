@@ -174,7 +174,7 @@ def test_plan_uses_the_papers_settings():
     resolved = plan(TrainConfig(method="glcic", options=dict(TINY)))
     assert (resolved.batch_size, resolved.lr) == (96, 1.0)
     assert resolved.config.mask == "random-box"  # the paper's random holes by default
-    assert resolved.stream.resize_to == 160 and resolved.stream.flip is False
+    assert resolved.stream.resize_to is None and resolved.stream.flip is True  # the benchmark's crops, as every learned row
     schedule = resolved.recipe.schedule()
     assert schedule.boundaries(500_000) == [0, 90_000, 100_000, 500_000]  # the paper's T_C, T_D, total
     assert [set(phase.trains) for phase in schedule.phases] == [{"generator"}, {"discriminator"}, {"generator", "discriminator"}]

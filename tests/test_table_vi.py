@@ -1,4 +1,4 @@
-"""Issue 5's "done means": the paper's Table VI, every learned method next to PatchMatch and Telea.
+"""The paper's Table VI, every learned method next to PatchMatch and Telea.
 
 Tiny networks trained for two steps stand in for real checkpoints; what is
 checked is the plumbing: `inpaintbench train` writes each run where `compare`
@@ -35,6 +35,8 @@ def test_table_vi_with_every_learned_method(tmp_path, monkeypatch):
     assert list(table["method"]) == TABLE_VI.split(",")  # the user's order, every method present
     assert (table["status"] == "ok").all() and (table["n"] == 3).all()
     assert "| glcic (post-processed) |" in found.output and "| Method | PSNR (dB) | SSIM |" in found.output
+    seen = table.set_index("method")["images_seen"]
+    assert (seen[list(TINY_TRAINING)] == 4).all() and seen[["patchmatch", "telea"]].isna().all()  # 2 steps x batch 2
 
     given = [f"--checkpoint={m}=runs/{m}-sample-s0" for m in TINY_TRAINING]
     explicit = runner.invoke(main, ["compare", "--methods", TABLE_VI, "--limit", "3", "--format", "csv", "--out", "given", *given])

@@ -45,3 +45,38 @@ def test_renderers_show_reasons_and_escape_latex():
     markdown, latex = to_markdown(summary, RECORD), to_latex(summary, RECORD)
     assert "| net |" in markdown and "not trained" in markdown
     assert r"95 \% paired-bootstrap" in latex and r"\toprule" in latex and "%" not in latex.replace(r"\%", "")
+
+
+def test_each_column_says_how_many_items_it_averages():
+    """n is the paired set; a column that averages fewer items says so under the table."""
+    scores = pd.DataFrame(_rows("a", [1, 2, 3], "xyz") + _rows("b", [4, 5, 6], "xyz"))
+    summary = summarize(scores, RECORD).set_index("method")
+    assert summary.loc["a", "n"] == 3 and summary.loc["a", "ssim_hole_n"] == 3
+    assert "averages" not in to_markdown(summary.reset_index(), RECORD)
+    scores.loc[scores["item"] == "x", "ssim_hole"] = np.nan
+    summary = summarize(scores, RECORD)
+    assert summary.set_index("method").loc["b", "ssim_hole_n"] == 2 and summary.set_index("method").loc["b", "psnr_n"] == 3
+    assert "hole SSIM averages 2 of the 3 items" in to_markdown(summary, RECORD)
+
+
+def test_captions_name_the_hole_ssim_definition():
+    scores = pd.DataFrame(_rows("a", [1, 2], "xy") + _rows("b", [3, 4], "xy"))
+    summary = summarize(scores, RECORD)
+    for text in (to_markdown(summary, RECORD), to_latex(summary, RECORD)):
+        assert "SSIM map averaged over hole pixels" in text and "cropped hole" in text
+
+
+def test_learned_rows_show_the_training_images_they_saw():
+    record = {**RECORD, "methods": {
+        "a": {"status": "ok", "trained_on": {"dataset": "folder", "images_seen": 48000}},
+        "b": {"status": "ok"},
+        "net": {"status": "unavailable", "reason": "not trained"},
+    }}
+    scores = pd.DataFrame(_rows("a", [1, 2], "xy") + _rows("b", [3, 4], "xy"))
+    summary = summarize(scores, record)
+    assert summary.set_index("method").loc["a", "images_seen"] == 48000
+    lines = to_markdown(summary, record).splitlines()
+    assert lines[0].rstrip(" |").endswith("images seen")
+    assert next(line for line in lines if line.startswith("| a ")).rstrip(" |").endswith("48,000")
+    assert next(line for line in lines if line.startswith("| b ")).rstrip(" |").endswith("—")
+    assert "images seen" not in to_markdown(summarize(scores, RECORD), RECORD)  # no learned row: no column

@@ -89,7 +89,9 @@ def _comparison_options(default_dataset: str):
             click.option("--root", help="Dataset root (else its environment variable or the config file)."),
             click.option("--train-split", help="Split to train on (default: train)."),
             click.option("--eval-split", help="Split to evaluate on (default: the dataset's evaluation split, held out from training)."),
-            click.option("--steps", required=True, type=click.IntRange(min=1), help="Training iterations, the same for every learned method."),
+            click.option("--images", type=click.IntRange(min=1),
+                         help="Training images seen by every learned row (each trains images / its batch steps): the fair setting."),
+            click.option("--steps", type=click.IntRange(min=1), help="Training iterations of every learned row (instead of --images)."),
             click.option("--batch-size", type=click.IntRange(min=1), help="Training batch (default: each method's paper value)."),
             click.option("--image-size", default=128, show_default=True),
             click.option("--seed", default=0, show_default=True, help="Seed of weights, crops, masks and item selection."),
@@ -109,7 +111,7 @@ def _comparison_options(default_dataset: str):
 
 def _settings(values: dict) -> dict:
     """The Comparison fields among a command's parameters."""
-    keys = ("dataset", "root", "train_split", "eval_split", "steps", "batch_size", "image_size", "seed", "precision", "limit", "sample_every")
+    keys = ("dataset", "root", "train_split", "eval_split", "steps", "images", "batch_size", "image_size", "seed", "precision", "limit", "sample_every")
     return {key: values[key] for key in keys}
 
 
@@ -134,7 +136,7 @@ def _finish(result: ComparisonResult, fmt: str, out: Path) -> None:
 @click.option("--methods", "method_list", default=",".join(TABLE_VI_METHODS), show_default=True, help="Rows of the table.")
 @_runtime_options
 def table_vi_command(method_list, option_values, checkpoint_values, out, fmt, **values):
-    """Table VI and Fig. 11: train the learned methods for the same steps on the same data, compare all."""
+    """Table VI and Fig. 11: train the learned methods on the same images, as many of each, compare all."""
     methods = tuple(m.strip() for m in method_list.split(",") if m.strip())
     comparison = table_vi(
         methods, method_options(option_values), dict(key_value_pairs(checkpoint_values, "--checkpoint")), **_settings(values)

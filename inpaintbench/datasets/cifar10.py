@@ -3,7 +3,7 @@
 Each batch (``data_batch_1`` .. ``data_batch_5``, ``test_batch``) is a Python 2
 pickle of a dict: ``b'data'`` uint8 (N, 3072) with each row the red, green then
 blue 32x32 planes, ``b'labels'`` and ``b'filenames'``.  Ids are
-``<batch>/<row, 5 digits>``.  The classification experiment (SPEC 2, Fig. 13)
+``<batch>/<row, 5 digits>``.  The classification experiment (Fig. 13)
 also needs :meth:`CIFAR10.label` and :meth:`CIFAR10.arrays`.
 """
 

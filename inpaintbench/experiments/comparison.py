@@ -1,8 +1,11 @@
-"""Tables VI and VII: train every learned method on the same data for the same steps, then compare.
+"""Tables VI and VII: train every learned method on the same images, as many of them, then compare.
 
 Both tables are one pipeline with different rows:
 
-- Table VI (the paper: ImageNet): PatchMatch, Context Encoder, GLCIC and ours;
+- Table VI (the paper: ImageNet): PatchMatch, Context Encoder, GLCIC and ours,
+  each learned row trained on the same number of images (``--images``): the
+  methods' batches differ (100 / 64 / 96), so equal steps would not be equal
+  training;
 - Table VII (the paper: Paris StreetView): ours as encoder-decoder only, with
   the local discriminator, and with both (``-o variant=ce|local|full``).
 
@@ -48,8 +51,10 @@ class Comparison:
     experiment: str
     entries: tuple[Entry, ...]
     dataset: str
-    #: training iterations of every learned row (the same for all, as the paper requires)
-    steps: int
+    #: training iterations of every learned row (equal training only when the batches are equal)
+    steps: int | None = None
+    #: training images seen by every learned row: each trains ceil(images / its batch) steps
+    images: int | None = None
     root: str | None = None
     train_split: str | None = None
     #: default: the dataset's evaluation split, or the first split held out from training
@@ -69,14 +74,24 @@ class Comparison:
         labels = [entry.label for entry in self.entries]
         if len(set(labels)) != len(labels):
             raise InpaintbenchError(f"{self.experiment}: row labels must be unique, got {', '.join(labels)}")
-        if self.steps < 1:
-            raise InpaintbenchError(f"{self.experiment}: --steps must be at least 1 (got {self.steps})")
+        if (self.steps is None) == (self.images is None):
+            raise InpaintbenchError(f"{self.experiment}: give --images (the same training for every row) or --steps, not both")
+        for flag, value in (("--steps", self.steps), ("--images", self.images)):
+            if value is not None and value < 1:
+                raise InpaintbenchError(f"{self.experiment}: {flag} must be at least 1 (got {value})")
         for entry in self.entries:
             registry.method_class(entry.method)  # an unknown method fails now, not after hours of training
 
     @property
     def grid_figure(self) -> str:
         return {"table-vi": "fig11", "table-vii": "fig12"}.get(self.experiment, "grid")
+
+    def steps_for(self, entry: Entry) -> int:
+        """Training steps of ``entry``'s row: ``steps``, or enough batches to see ``images`` images."""
+        if self.steps is not None:
+            return self.steps
+        batch = self.batch_size or registry.method_class(entry.method).Recipe.batch_size
+        return -(-self.images // batch)
 
     def settings(self) -> dict:
         values = dataclasses.asdict(self)
@@ -166,13 +181,14 @@ def _run_comparison(comparison: Comparison, out: Path, runtime: Runtime, hooks: 
 
 
 def _train_config(comparison: Comparison, entry: Entry, train_split: str, out: Path, runtime: Runtime) -> TrainConfig:
+    steps = comparison.steps_for(entry)
     return TrainConfig(
         method=entry.method,
         dataset=comparison.dataset,
         root=comparison.root,
         split=train_split,
         out=str(out / "train" / entry.label),
-        steps=comparison.steps,
+        steps=steps,
         batch_size=comparison.batch_size,
         device=runtime.device,
         precision=comparison.precision,
@@ -180,8 +196,8 @@ def _train_config(comparison: Comparison, entry: Entry, train_split: str, out: P
         channels_last=runtime.channels_last,
         seed=comparison.seed,
         image_size=comparison.image_size,
-        sample_every=comparison.sample_every or max(1, comparison.steps // 10),
-        checkpoint_every=min(1000, comparison.steps),
+        sample_every=comparison.sample_every or max(1, steps // 10),
+        checkpoint_every=min(1000, steps),
         options=dict(entry.options),
     )
 

@@ -63,10 +63,11 @@ class TrainingRecipe(ABC):
     lr: ClassVar[float] = 2e-4
     #: Adam betas (the DCGAN setting most inpainting GANs use)
     betas: ClassVar[tuple[float, float]] = (0.5, 0.999)
-    #: shorter side the image is resized to before the random crop (None: the image size)
+    #: shorter side the image is resized to before the random crop (None: the image size, the
+    #: evaluation's scale; every built-in recipe keeps it so that their rows compare fairly)
     resize_to: ClassVar[int | None] = None
-    #: random horizontal flips
-    flip: ClassVar[bool] = False
+    #: random horizontal flips (on for every built-in recipe: one augmentation for all rows)
+    flip: ClassVar[bool] = True
     #: mask protocols the method can train with; the first is the default of ``--mask``
     masks: ClassVar[tuple[str, ...]] = ("center",)
     #: image sizes the networks accept (None: any multiple of 4)

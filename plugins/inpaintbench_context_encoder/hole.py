@@ -2,9 +2,11 @@
 
 The released code erases only the inner part of the 64x64 center: a band of
 ``overlap`` pixels (4) around it stays visible, the network still predicts the
-whole 64x64 patch, and the L2 loss weighs the band ``band_weight`` (10) times
+whole 64x64 patch, and the L2 loss weighs that band ``band_weight`` (10) times
 the inner pixels, so that the prediction agrees with the visible rim.  The
-erased pixels are set to the training set's mean colour, not to zero.
+benchmark's default erases the whole center and keeps the 10x weight on the
+patch's outer band, where the completion meets the known pixels.  The erased
+pixels are set to the training set's mean colour, not to zero.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def fill_mean(images: torch.Tensor, erased: torch.Tensor) -> torch.Tensor:
 
 
 def shrink(masks: torch.Tensor, overlap: int) -> torch.Tensor:
-    """The holes in ``masks`` (N, 1, H, W) eroded by ``overlap`` pixels: what training erases."""
+    """The holes in ``masks`` (N, 1, H, W) eroded by ``overlap`` pixels: what training erases, or the
+    inner part of the patch that the L2 does not weigh up."""
     if overlap == 0:
         return masks
     return 1 - F.max_pool2d(1 - masks, 2 * overlap + 1, stride=1, padding=overlap)

@@ -13,3 +13,13 @@ class ContextEncoder(TrainableMethod):
     Options = ContextEncoderOptions
     Recipe = ContextEncoderRecipe
 
+    def variant(self) -> str:
+        """Tables mark a model trained as the release does (visible band, 350-px crops): not comparable."""
+        trained = getattr(self, "trained_on", None) or {}
+        release_like = []
+        if self.options.overlap:
+            release_like.append(f"{self.options.overlap}-px band visible in training")
+        if trained.get("resize_to") not in (None, self.image_size):
+            release_like.append(f"trained on {trained['resize_to']}-px resizes")
+        return "; ".join(release_like) + ": not comparable" if release_like else ""
+

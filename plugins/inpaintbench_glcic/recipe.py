@@ -7,7 +7,10 @@ discriminator on real images vs. completions of the frozen network; phase 3
 0.0004).  The phases are fractions of the run, so the proportions hold at
 any length.  Optimiser: ADADELTA, as in the paper.
 
-Holes come from the engine's seeded stream (``random-box`` by default: sides
+Crops come from the image resized to the evaluation's scale, with flips, as
+for every learned row of the benchmark (the paper rescales to a random
+shorter side in [1, 1.5] x the crop: ``--resize-to 160`` is the middle of
+that range).  Holes come from the engine's seeded stream (``random-box`` by default: sides
 in [3/8, 1/2] of the image, the paper's [96, 128] at 256), and the local
 patch is centred on each hole, so a step draws no random numbers of its own
 and a resumed run repeats an uninterrupted one exactly.
@@ -59,7 +62,6 @@ class GlcicRecipe(TrainingRecipe):
     lr = 1.0
     #: ADADELTA's decay and epsilon: the defaults of torch and of Torch7's ``optim.adadelta`` (the paper gives none)
     rho, eps = 0.9, 1e-6
-    flip = False
     masks = ("random-box", "center")
     image_sizes = None
     loss_names = ("reconstruction", "adversarial", "discriminator", "total")
@@ -68,11 +70,6 @@ class GlcicRecipe(TrainingRecipe):
         super().__init__(options, image_size)
         #: set by :meth:`prepare` before training; otherwise the network's buffer is loaded from a checkpoint
         self.mean_pixel: list[float] | None = None
-
-    @property
-    def resize_to(self) -> int:
-        """The paper rescales to a random shorter side in [1, 1.5] x the crop; the engine takes one value: the middle."""
-        return round(1.25 * self.image_size)
 
     def prepare(self, stream: TrainingStream) -> None:
         """Average the training images' pixels: the colour the hole is filled with."""

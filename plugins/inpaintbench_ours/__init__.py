@@ -1,7 +1,7 @@
 """The paper's model: a context encoder with a 1x1 convolution and a 4000-d bottleneck,
 trained against a local and a global discriminator with a three-phase curriculum.
 
-One module per concern: :mod:`.networks` (layers, SPEC section 2),
+One module per concern: :mod:`.networks` (layers, as docs/methods.md lists them),
 :mod:`.recipe` (options, schedule, training step), :mod:`.method` (inference).
 """
 

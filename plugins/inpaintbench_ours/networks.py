@@ -1,4 +1,4 @@
-"""The paper's networks (SPEC section 2, the lost Tables II-V), layer by layer.
+"""The paper's networks (its Tables II-V; docs/methods.md), layer by layer.
 
 Every convolution followed by batch norm has no bias (the norm's shift makes
 it redundant); the decoder's last layer and the discriminators' FC layers keep
