@@ -133,6 +133,20 @@ def open_dataset(name: str, root: str | Path | None = None, split: str | None = 
     return cls(resolved, split)
 
 
+def training_split(name: str, root: str | Path | None = None) -> str:
+    """The split to train on when none is named: ``train`` where the dataset has one, else its default split.
+
+    A loader without a ``train`` split at every root is opened to ask what its
+    root holds (a ``folder`` with a split list); one with it is not, since
+    opening reads its default split, which a training root need not hold.
+    """
+    cls = dataset_class(name)
+    if "train" in cls.splits:
+        return "train"
+    dataset = open_dataset(name, root)
+    return "train" if "train" in dataset.split_names() else dataset.default_split
+
+
 def options_of(name: str) -> dict[str, Any]:
     """The default options of a method, for listings."""
     return dataclasses.asdict(method_class(name).Options())

@@ -12,7 +12,7 @@ import numpy as np
 import pluggy
 import pytest
 
-from inpaintbench import hookspecs
+from inpaintbench import hookspecs, registry
 from inpaintbench.datasets import (
     BUILTIN_DATASETS,
     CIFAR10,
@@ -31,6 +31,10 @@ from inpaintbench.datasets import (
 from inpaintbench.datasets.lsun import id_to_key, key_to_id
 from inpaintbench.datasets.sample import build_sample
 from inpaintbench.errors import DatasetError, ImageReadError
+from inpaintbench.experiments import comparison
+from inpaintbench.experiments.stages import Runtime, held_out_split
+from inpaintbench.training import TrainConfig
+from inpaintbench.training.engine import plan
 
 from cifar_fixture import make_cifar, write_cifar_batch
 
@@ -100,6 +104,139 @@ def test_unreadable_file_is_reported_with_its_path(tmp_path):
     with pytest.raises(ImageReadError) as caught:
         dataset.read("bad.png")
     assert caught.value.path == str(tmp_path / "bad.png")
+
+
+# --- folder: split subfolders and split lists ---------------------------------------
+
+
+def write_photos(folder: Path, names: list[str]) -> None:
+    for index, name in enumerate(names):
+        write_image(folder / name, colour(index))
+
+
+def test_folder_split_subfolders(tmp_path, caplog):
+    write_photos(tmp_path, ["train/a.png", "train/deep/b.png", "Val/c.png", "extra/d.png", "e.png"])
+    (tmp_path / "test").mkdir()  # no image: not a split
+
+    every = FolderDataset(tmp_path)
+    assert every.split_names() == ("all", "train", "val")
+    assert every.item_ids() == ["Val/c.png", "e.png", "extra/d.png", "train/a.png", "train/deep/b.png"]
+    train = FolderDataset(tmp_path, "train")
+    assert train.item_ids() == ["train/a.png", "train/deep/b.png"]  # ids relative to ROOT, as in split all
+    val = FolderDataset(tmp_path, "val")
+    assert val.item_ids() == ["Val/c.png"]
+    assert_colour(val.read("Val/c.png"), colour(2))
+    assert "2 of 5 images are in no split of the split folders Val/, train/" in caplog.text
+
+
+def test_folder_one_split_like_subfolder_is_not_a_split_layout(tmp_path):
+    write_photos(tmp_path, ["test/a.png", "holiday/b.png"])
+    dataset = FolderDataset(tmp_path)
+    assert dataset.split_names() == ("all",)
+    with pytest.raises(DatasetError, match=r"no split 'test' \(splits: all\)"):
+        FolderDataset(tmp_path, "test")
+
+
+def test_folder_tsv_split_list_with_bare_names_beside_photos(tmp_path, caplog):
+    write_photos(tmp_path, ["photos/a.jpg", "photos/b.png", "photos/2020/c.png", "photos/d.png", "photos/e.png"])
+    (tmp_path / "notes.csv").write_text("title,year\nholiday,2020\n")  # no split column: not a split list
+    (tmp_path / "MANIFEST.tsv").write_text(
+        "\ufeffFile\tcaption, with a comma\tSplit\n"  # a byte-order mark, header in any case
+        "a.jpg\ta cat\ttrain\n"
+        "b.png\t\tTrain\n"
+        "c.png\ta dog\tval\n"
+        "\n"
+        "d.png\tnot in any split\t\n",
+        encoding="utf-8",
+    )
+    dataset = FolderDataset(tmp_path)
+    assert dataset.split_names() == ("all", "train", "val")
+    assert len(dataset.item_ids()) == 5
+    assert FolderDataset(tmp_path, "train").item_ids() == ["photos/a.jpg", "photos/b.png"]
+    assert FolderDataset(tmp_path, "val").item_ids() == ["photos/2020/c.png"]
+    assert "2 of 5 images are in no split of the split list MANIFEST.tsv" in caplog.text
+
+
+def test_folder_csv_split_list_with_relative_paths(tmp_path):
+    write_photos(tmp_path, ["a/x.png", "b/x.png", "b/y.png", "x.png"])
+    (tmp_path / "splits.csv").write_text('path,split\r\n./a/x.png,test\r\nb\\x.png,train\r\n"b/y.png",train\r\nx.png,test\r\n')
+    assert FolderDataset(tmp_path, "train").item_ids() == ["b/x.png", "b/y.png"]  # a Windows separator is a slash
+    assert FolderDataset(tmp_path, "test").item_ids() == ["a/x.png", "x.png"]  # x.png: the exact path wins
+    assert FolderDataset(tmp_path).item_ids() == ["a/x.png", "b/x.png", "b/y.png", "x.png"]
+
+
+def test_folder_split_list_wins_over_split_folders(tmp_path):
+    write_photos(tmp_path, ["train/a.png", "val/b.png"])
+    (tmp_path / "splits.tsv").write_text("image\tsplit\na.png\tholdout\nb.png\tfit\n")
+    assert FolderDataset(tmp_path).split_names() == ("all", "fit", "holdout")
+    assert FolderDataset(tmp_path, "fit").item_ids() == ["val/b.png"]
+
+
+def test_folder_split_list_errors(tmp_path):
+    write_photos(tmp_path, ["photos/a.png", "photos/b.png", "more/b.png"])
+    manifest = tmp_path / "MANIFEST.tsv"
+    manifest.write_text("file\tsplit\na.png\ttrain\ngone.png\tval\nalso-gone.png\tval\n")
+    FolderDataset(tmp_path)  # split all does not read the entries
+    with pytest.raises(DatasetError, match=r"MANIFEST.tsv: 2 entries name no image .*the first: 'gone.png' \(line 3\)"):
+        FolderDataset(tmp_path, "train")
+
+    manifest.write_text("file\tsplit\nb.png\ttrain\n")
+    with pytest.raises(DatasetError, match=r"line 2: 'b.png' matches 2 images \(more/b.png, photos/b.png\)"):
+        FolderDataset(tmp_path, "train")
+
+    manifest.write_text("file\tsplit\nphotos/a.png\ttrain\na.png\tval\n")
+    with pytest.raises(DatasetError, match=r"photos/a.png is listed twice \(line 2 as 'photos/a.png', line 3 as 'a.png'\)"):
+        FolderDataset(tmp_path, "val")
+
+    manifest.write_text("file\tsplit\na.png\tall\n")
+    with pytest.raises(DatasetError, match="line 2: 'all' is every image"):
+        FolderDataset(tmp_path)
+
+    manifest.write_text("file\tsplit\na.png\ttrain\n")
+    (tmp_path / "other.csv").write_text("name,split\nphotos/b.png,val\n")
+    with pytest.raises(DatasetError, match=r"holds 2 split lists \(MANIFEST.tsv, other.csv\); .*splits.tsv or splits.csv"):
+        FolderDataset(tmp_path)
+    (tmp_path / "splits.csv").write_text("filename,split\nphotos/b.png,val\n")
+    assert FolderDataset(tmp_path).split_names() == ("all", "val")  # splits.csv is the one to use
+
+    (tmp_path / "splits.csv").write_bytes("filename,split\nphotos/b.png,val\xe9\n".encode("latin-1"))
+    with pytest.raises(DatasetError, match="splits.csv: not UTF-8 text"):
+        FolderDataset(tmp_path)
+
+
+def test_folder_unknown_split_lists_the_splits_found(tmp_path):
+    write_photos(tmp_path, ["photos/a.png", "photos/b.png"])
+    (tmp_path / "MANIFEST.tsv").write_text("file\tsplit\na.png\ttrain\nb.png\tval\n")
+    with pytest.raises(DatasetError, match=r"^dataset 'folder' has no split 'test' \(splits: all, train, val\)$"):
+        FolderDataset(tmp_path, "test")
+
+
+def test_folder_splits_share_images_only_with_all(tmp_path):
+    write_photos(tmp_path, ["train/a.png", "val/b.png"])
+    dataset = FolderDataset(tmp_path, "val")
+    assert dataset.splits_share_images("train", "all") and dataset.splits_share_images("all", "val")
+    assert dataset.splits_share_images("val", "val")
+    assert not dataset.splits_share_images("train", "val")
+
+
+def test_folder_splits_pick_the_training_and_held_out_splits(tmp_path, monkeypatch):
+    write_photos(tmp_path / "photos", ["a.png", "b.png", "c.png"])
+    (tmp_path / "MANIFEST.tsv").write_text("file\tsplit\na.png\ttrain\nb.png\ttrain\nc.png\tval\n")
+    assert registry.training_split("folder", tmp_path) == "train"
+    assert registry.training_split("sample") == "train"
+    training = plan(TrainConfig(method="ours", dataset="folder", root=str(tmp_path), out=str(tmp_path / "run"), steps=1))
+    assert training.split == "train" and training.stream.item_ids == ["photos/a.png", "photos/b.png"]
+    assert held_out_split(FolderDataset(tmp_path), "train") == "val"
+
+    splits = []  # the experiment trains on train and evaluates on val, both picked from the list
+    monkeypatch.setattr(comparison, "ensure_trained", lambda config, hooks: splits.append(config.split) or tmp_path)
+    monkeypatch.setattr(comparison, "evaluate_entries", lambda entries, trained, dataset, *rest, **keywords: splits.append(dataset.split))
+    experiment = comparison.table_vi(("ours",), dataset="folder", root=str(tmp_path), steps=1)
+    comparison.run_comparison(experiment, tmp_path / "experiment", Runtime(device="cpu"))
+    assert splits == ["train", "val"]
+
+    (tmp_path / "MANIFEST.tsv").write_text("file\tsplit\na.png\ttrain\nb.png\ttest\nc.png\tval\n")
+    assert held_out_split(FolderDataset(tmp_path), "train") == "test"  # test before val
 
 
 # --- paris-streetview ------------------------------------------------------------

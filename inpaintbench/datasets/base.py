@@ -32,7 +32,7 @@ class Dataset(ABC):
     summary: ClassVar[str] = ""
     #: the expected directory layout, quoted in every layout error
     layout: ClassVar[str] = ""
-    #: split names this loader understands
+    #: split names this loader understands at every root (an instance may find more: :meth:`split_names`)
     splits: ClassVar[tuple[str, ...]] = ("test",)
     #: split evaluated when the user names none
     default_split: ClassVar[str] = "test"
@@ -47,18 +47,29 @@ class Dataset(ABC):
             )
         self.root = Path(root).expanduser() if root is not None else None
         self.split = split or self.default_split
-        if self.split not in self.splits and not self._accepts_split(self.split):
-            raise DatasetError(
-                f"dataset {self.name!r} has no split {self.split!r} (splits: {', '.join(self.splits)})"
-            )
         if self.root is not None and not self.root.is_dir():
             raise DatasetError(
                 f"dataset {self.name!r}: root {self.root} is not a directory (expected layout: {self.layout})"
             )
+        if self.split not in self.split_names() and not self._accepts_split(self.split):
+            raise DatasetError(
+                f"dataset {self.name!r} has no split {self.split!r} (splits: {', '.join(self.split_names())})"
+            )
+
+    def split_names(self) -> tuple[str, ...]:
+        """The splits this root holds: the class's ``splits``, unless the loader finds its splits in the root.
+
+        Pick training and evaluation splits from this, not from the class: a
+        ``folder`` root's splits are its split list's or its split subfolders'.
+        """
+        return self.splits
 
     @classmethod
     def splits_share_images(cls, first: str, second: str) -> bool:
-        """Whether two splits can hold the same images (override when one split contains another)."""
+        """Whether two splits can hold the same images (override when one split contains another).
+
+        Callable on an instance too; the answer must hold at every root.
+        """
         return first == second
 
     def _accepts_split(self, split: str) -> bool:

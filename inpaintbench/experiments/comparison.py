@@ -150,9 +150,8 @@ def _run_comparison(comparison: Comparison, out: Path, runtime: Runtime, hooks: 
     directory = ExperimentDir(out, comparison.experiment)
     if directory.begin(comparison.settings()):
         hooks.say(f"continuing the {comparison.experiment} experiment in {out}")
-    dataset_cls = registry.dataset_class(comparison.dataset)
-    train_split = comparison.train_split or ("train" if "train" in dataset_cls.splits else dataset_cls.default_split)
-    eval_split = comparison.eval_split or held_out_split(comparison.dataset, train_split)
+    train_split = comparison.train_split or registry.training_split(comparison.dataset, comparison.root)
+    eval_split = comparison.eval_split or held_out_split(registry.open_dataset(comparison.dataset, comparison.root), train_split)
     dataset = registry.open_dataset(comparison.dataset, comparison.root, eval_split)  # a wrong root fails before training
 
     trained: dict[str, Path] = {}

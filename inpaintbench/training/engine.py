@@ -111,8 +111,7 @@ def plan(config: TrainConfig) -> Plan:
     if mask_kind not in recipe.masks:
         raise InpaintbenchError(f"method {config.method!r} trains with --mask {' or '.join(recipe.masks)}, not {config.mask!r}")
     recipe.check_image_size(config.method)
-    dataset_cls = registry.dataset_class(config.dataset)
-    split = config.split or ("train" if "train" in dataset_cls.splits else dataset_cls.default_split)
+    split = config.split or registry.training_split(config.dataset, config.root)
     dataset = registry.open_dataset(config.dataset, config.root, split)
     item_ids = dataset.item_ids()
     resize_to = config.resize_to or recipe.resize_to
