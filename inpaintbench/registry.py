@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .datasets.base import Dataset
-from .errors import DuplicateNameError, PluginError, UnknownNameError
+from .errors import DuplicateNameError, InpaintbenchError, PluginError, UnknownNameError
 from .methods import Method, parse_options
 from .plugins import PluginFailure, plugin_manager, record_failure
 
@@ -145,6 +145,22 @@ def training_split(name: str, root: str | Path | None = None) -> str:
         return "train"
     dataset = open_dataset(name, root)
     return "train" if "train" in dataset.split_names() else dataset.default_split
+
+
+def held_out_split(dataset: str | Dataset, train_split: str) -> str:
+    """The split to evaluate on: the dataset's evaluation split, or the first that shares no image with training.
+
+    Pass an opened dataset when its splits depend on its root (a ``folder``
+    with a split list); a name asks the class, which knows the fixed splits.
+    """
+    data = dataset_class(dataset) if isinstance(dataset, str) else dataset
+    splits = data.split_names() if isinstance(data, Dataset) else data.splits
+    for split in dict.fromkeys((data.default_split, "test", "val", *splits)):
+        if split in splits and not data.splits_share_images(train_split, split):
+            return split
+    raise InpaintbenchError(
+        f"dataset {data.name!r} has no split that is held out from {train_split!r}; pass --eval-split explicitly"
+    )
 
 
 def options_of(name: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pickle
 import sys
 import threading
@@ -13,6 +15,7 @@ import pluggy
 import pytest
 
 from inpaintbench import hookspecs, registry
+from inpaintbench.cli.train import compare_command
 from inpaintbench.datasets import (
     BUILTIN_DATASETS,
     CIFAR10,
@@ -32,7 +35,8 @@ from inpaintbench.datasets.lsun import id_to_key, key_to_id
 from inpaintbench.datasets.sample import build_sample
 from inpaintbench.errors import DatasetError, ImageReadError
 from inpaintbench.experiments import comparison
-from inpaintbench.experiments.stages import Runtime, held_out_split
+from inpaintbench.experiments.stages import Runtime
+from inpaintbench.registry import held_out_split
 from inpaintbench.training import TrainConfig
 from inpaintbench.training.engine import plan
 
@@ -237,6 +241,18 @@ def test_folder_splits_pick_the_training_and_held_out_splits(tmp_path, monkeypat
 
     (tmp_path / "MANIFEST.tsv").write_text("file\tsplit\na.png\ttrain\nb.png\ttest\nc.png\tval\n")
     assert held_out_split(FolderDataset(tmp_path), "train") == "test"  # test before val
+
+
+def test_train_prints_a_compare_command_for_the_held_out_split(tmp_path):
+    """Following the printed command scores images the run never saw, under the same root."""
+    photos = tmp_path / "my photos"
+    write_photos(photos / "photos", ["a.png", "b.png", "c.png"])
+    (photos / "MANIFEST.tsv").write_text("file\tsplit\na.png\ttrain\nb.png\ttrain\nc.png\tval\n")
+    config = TrainConfig(method="ours", dataset="folder", root=str(photos), out=str(tmp_path / "run"))
+    words = shlex.split(compare_command(config, tmp_path / "run"))
+    assert words[words.index("--root") + 1] == str(photos) and words[words.index("--split") + 1] == "val"
+    assert words[words.index("--checkpoint") + 1] == f"ours={tmp_path / 'run'}"
+    assert "--split" not in compare_command(TrainConfig(method="ours", dataset="folder", root=str(photos / "photos")), tmp_path)
 
 
 # --- paris-streetview ------------------------------------------------------------

@@ -20,7 +20,8 @@ from inpaintbench.experiments.comparison import run_comparison, table_vi, table_
 from inpaintbench.experiments.directory import ExperimentDir
 from inpaintbench.experiments.figures import plot_losses, training_progress
 from inpaintbench.experiments.generalisation import Generalisation, Target, entries_for
-from inpaintbench.experiments.stages import Hooks, Runtime, held_out_split
+from inpaintbench.experiments.stages import Hooks, Runtime
+from inpaintbench.registry import held_out_split
 from inpaintbench.grid import tile, untile
 from inpaintbench.images import read_image
 from inpaintbench.training.logs import LOSSES_FILE, save_samples

@@ -101,10 +101,27 @@ def train_command(method, config_file, option_values, **settings):
     finally:
         display.stop()
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
-        console.print(
-            f"trained {result.steps} steps in {result.seconds:.0f} s; model: {result.run_dir / 'model.pt'}\n"
-            f"evaluate with: inpaintbench compare --dataset {config.dataset} --methods {method},telea --checkpoint {method}={result.run_dir}"
-        )
+        console.print(f"trained {result.steps} steps in {result.seconds:.0f} s; model: {result.run_dir / 'model.pt'}", highlight=False)
+        console.print(f"evaluate with: {compare_command(config, result.run_dir)}", highlight=False, soft_wrap=True)
+
+
+def compare_command(config, run_dir: Path) -> str:
+    """The ``compare`` command that scores the run on a split it did not train on (with ``--root`` when given)."""
+    import shlex
+
+    from .. import registry
+    from ..errors import InpaintbenchError
+
+    words = ["inpaintbench", "compare", "--dataset", config.dataset]
+    if config.root:
+        words += ["--root", str(config.root)]
+    try:
+        trained = config.split or registry.training_split(config.dataset, config.root)
+        words += ["--split", registry.held_out_split(registry.open_dataset(config.dataset, config.root), trained)]
+    except InpaintbenchError:
+        pass  # no held-out split: compare's own warning says the scores are on training images
+    words += ["--methods", f"{config.method},telea,mean-fill", "--checkpoint", f"{config.method}={run_dir}"]
+    return shlex.join(words)
 
 
 COMMANDS = (train_command,)

@@ -35,7 +35,7 @@ from ..runner import RunSpec
 from ..training import TrainConfig
 from .directory import ExperimentDir
 from .figures import plot_losses, write_training_progress
-from .stages import Entry, Hooks, Runtime, ensure_trained, evaluate_entries, held_out_split, torchrun_group
+from .stages import Entry, Hooks, Runtime, ensure_trained, evaluate_entries, torchrun_group
 
 #: Table VI's rows in the paper's order
 TABLE_VI_METHODS = ("patchmatch", "context-encoder", "glcic", "ours")
@@ -151,7 +151,7 @@ def _run_comparison(comparison: Comparison, out: Path, runtime: Runtime, hooks: 
     if directory.begin(comparison.settings()):
         hooks.say(f"continuing the {comparison.experiment} experiment in {out}")
     train_split = comparison.train_split or registry.training_split(comparison.dataset, comparison.root)
-    eval_split = comparison.eval_split or held_out_split(registry.open_dataset(comparison.dataset, comparison.root), train_split)
+    eval_split = comparison.eval_split or registry.held_out_split(registry.open_dataset(comparison.dataset, comparison.root), train_split)
     dataset = registry.open_dataset(comparison.dataset, comparison.root, eval_split)  # a wrong root fails before training
 
     trained: dict[str, Path] = {}

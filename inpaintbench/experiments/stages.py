@@ -105,22 +105,6 @@ def ensure_trained(config: TrainConfig, hooks: Hooks) -> Path:
     return run_dir
 
 
-def held_out_split(dataset: str | Dataset, train_split: str) -> str:
-    """The split to evaluate on: the dataset's evaluation split, or the first that shares no image with training.
-
-    Pass an opened dataset when its splits depend on its root (a ``folder``
-    with a split list); a name asks the class, which knows the fixed splits.
-    """
-    data = registry.dataset_class(dataset) if isinstance(dataset, str) else dataset
-    splits = data.split_names() if isinstance(data, Dataset) else data.splits
-    for split in dict.fromkeys((data.default_split, "test", "val", *splits)):
-        if split in splits and not data.splits_share_images(train_split, split):
-            return split
-    raise InpaintbenchError(
-        f"dataset {data.name!r} has no split that is held out from {train_split!r}; pass --eval-split explicitly"
-    )
-
-
 def evaluate_entries(
     entries: list[Entry],
     checkpoints: dict[str, Path],
