@@ -307,3 +307,16 @@ def test_short_cpu_run_learns_and_is_scored_against_mean_fill(tmp_path, monkeypa
         print(f"sample:{split}\n{result.output}")
     print({split: f"context-encoder {s['context-encoder']:.2f} dB, mean-fill {s['mean-fill']:.2f} dB" for split, s in scores.items()})
     assert last < 0.7 * first
+
+
+def test_tables_mark_the_releases_training_as_not_comparable():
+    """A model trained with the visible band or on 350-px resizes met another input than the benchmark's."""
+    method = registry.create_method("context-encoder")
+    assert method.variant() == ""
+    method.trained_on = {"resize_to": None}
+    assert method.variant() == ""
+    method.trained_on = {"resize_to": 350}
+    assert method.variant() == "trained on 350-px resizes: not comparable"
+    release = registry.create_method("context-encoder", {"overlap": "4"})
+    release.trained_on = {"resize_to": 350}
+    assert release.variant() == "4-px band visible in training; trained on 350-px resizes: not comparable"

@@ -19,7 +19,7 @@ class ContextEncoder(TrainableMethod):
         release_like = []
         if self.options.overlap:
             release_like.append(f"{self.options.overlap}-px band visible in training")
-        if trained.get("resize_to") not in (None, self.image_size):
+        if trained.get("resize_to") not in (None, getattr(self, "image_size", None)):
             release_like.append(f"trained on {trained['resize_to']}-px resizes")
         return "; ".join(release_like) + ": not comparable" if release_like else ""
 
