@@ -50,7 +50,7 @@ class TrainConfig:
     image_size: int = 128
     #: training mask protocol (default: the recipe's first, ``center`` for ours)
     mask: str | None = None
-    #: shorter side before the random crop (default: the recipe's; ours: image_size, context-encoder: 350)
+    #: shorter side before the random crop (default: the recipe's; every built-in recipe: image_size, the evaluation's scale)
     resize_to: int | None = None
     #: random horizontal flips (default: the recipe's)
     flip: bool | None = None
