@@ -124,15 +124,13 @@ def caption(record: dict[str, Any], summary: pd.DataFrame | None = None) -> str:
 
 def column_notes(summary: pd.DataFrame | None) -> list[str]:
     """A note per metric column that averages fewer items than the table's n (a hole wholly in SSIM's cropped border)."""
-    if summary is None or "n" not in summary:
+    if summary is None or "n" not in summary or not (summary["n"] > 0).any():
         return []
-    notes = []
     scored = summary[summary["n"] > 0]
+    n = int(scored["n"].max())
+    notes = []
     for column, label, _, _ in METRICS:
-        if f"{column}_n" not in scored or scored.empty:
-            continue
-        counts = scored[f"{column}_n"].dropna().astype(int)
-        n = int(scored["n"].max())
+        counts = scored[f"{column}_n"].dropna().astype(int) if f"{column}_n" in scored else pd.Series(dtype=int)
         if len(counts) and counts.max() < n:
             notes.append(f"{label} averages {counts.max()} of the {n} items (the others' hole lies in SSIM's cropped border)")
     return notes

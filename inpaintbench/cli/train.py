@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from pathlib import Path
 
@@ -107,8 +108,6 @@ def train_command(method, config_file, option_values, **settings):
 
 def compare_command(config, run_dir: Path) -> str:
     """The ``compare`` command that scores the run on a split it did not train on (with ``--root`` when given)."""
-    import shlex
-
     from .. import registry
     from ..errors import InpaintbenchError
 

@@ -1,4 +1,4 @@
-"""Context Encoder (Pathak et al., CVPR 2016) trained as the authors' released Torch code does.
+"""Context Encoder (Pathak et al., CVPR 2016): the authors' released Torch recipe, trained on the benchmark's input.
 
 One module per concern: :mod:`.networks` (layers), :mod:`.hole` (the erased
 region, its mean-colour fill and the band-weighted L2), :mod:`.recipe`

@@ -9,7 +9,7 @@ from .recipe import ContextEncoderOptions, ContextEncoderRecipe
 
 class ContextEncoder(TrainableMethod):
     name = "context-encoder"
-    summary = "Pathak et al. 2016: context encoder (4000-d code) + patch discriminator, the released Torch recipe"
+    summary = "Pathak et al. 2016: context encoder (4000-d code) + patch discriminator, the released recipe on the benchmark's input"
     Options = ContextEncoderOptions
     Recipe = ContextEncoderRecipe
 
