@@ -6,6 +6,7 @@ Layout of ``OUT/``::
     scores/<method>.jsonl     one JSON row per scored image, appended batch by batch
     failures.jsonl            unreadable items and method errors, with the reason
     images/<method>/<item>.png  completed images (all for ``run``, the grid's for ``compare``)
+    images/{input,mask,target}/<item>.png  what the methods saw, the hole (white) and the truth, for the same items
     table.{csv,md,tex}, scores.csv, grid.png   derived; rewritten atomically at the end
 
 Rows are appended and flushed per batch; a crash can at worst leave one torn
@@ -28,6 +29,9 @@ import pandas as pd
 from .errors import ResultsError
 
 RUN_RECORD = "run.json"
+#: images/<kind>/ folders the harness writes itself; no method may take these names
+MASK_KIND = "mask"
+REFERENCE_KINDS = ("input", "target", MASK_KIND)
 #: run.json fields that must match for a rerun to add to stored results
 COMPATIBILITY_KEYS = ("dataset", "split", "protocol", "seed", "metrics")
 
@@ -48,7 +52,9 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 
 
 def write_png_atomic(path: Path, rgb: np.ndarray) -> None:
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    """An RGB (H, W, 3) image, or a one-channel (H, W) one such as a mask, as PNG."""
+    pixels = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode(".png", pixels)
     if not ok:
         raise ResultsError(f"could not encode {path} as PNG")
     write_atomic(path, encoded.tobytes())
@@ -162,11 +168,22 @@ class ResultsStore:
         return read_jsonl(self.root / "failures.jsonl")
 
     def image_path(self, kind: str, item_id: str) -> Path:
-        """Where the PNG of ``kind`` (a method name, ``input`` or ``target``) for an item lives."""
+        """Where the PNG of ``kind`` (a method name, ``input``, ``target`` or ``mask``) for an item lives."""
         return self.root / "images" / kind / item_filename(item_id)
 
     def save_image(self, kind: str, item_id: str, rgb: np.ndarray) -> None:
         write_png_atomic(self.image_path(kind, item_id), rgb)
+
+    def save_mask(self, item_id: str, mask: np.ndarray) -> None:
+        """The item's hole as a one-channel PNG, white = hole (the layout of LaMa's and most tools' masks)."""
+        write_png_atomic(self.image_path(MASK_KIND, item_id), np.where(mask, np.uint8(255), np.uint8(0)))
+
+    def read_mask(self, item_id: str) -> np.ndarray | None:
+        """The hole saved by :meth:`save_mask` as (H, W) bool; None when the run kept no images of the item."""
+        path = self.image_path(MASK_KIND, item_id)
+        if not path.exists():
+            return None
+        return cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_GRAYSCALE) > 127
 
 
 def incompatibility(stored: dict[str, Any], record: dict[str, Any], keys: tuple[str, ...] = COMPATIBILITY_KEYS) -> str | None:

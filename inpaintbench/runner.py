@@ -230,11 +230,12 @@ def _run_method(store: ResultsStore, name: str, method: Method, batch: Batch, ro
 
 
 def _save_references(store: ResultsStore, batch: Batch, keep: set[str]) -> None:
-    """The grid's input and ground-truth columns, written by the harness, not by a method."""
+    """The grid's input, hole and ground-truth images, written by the harness, not by a method."""
     masked = batch.masked
     for k, item_id in enumerate(batch.ids):
         if item_id in keep and not store.image_path("target", item_id).exists():
             store.save_image("input", item_id, masked[k])
+            store.save_mask(item_id, batch.masks[k])
             store.save_image("target", item_id, batch.targets[k])
 
 

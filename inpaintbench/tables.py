@@ -31,26 +31,30 @@ FORMATS = ("rich", "md", "csv", "latex")
 
 
 def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1000) -> pd.DataFrame:
-    """One row per method: n, mean and CI of each metric, seconds per image, images seen in training, status.
+    """One row per scored method: n, mean and CI of each metric, seconds per image, images seen in training.
 
     ``n`` counts the items every scored method completed (the paired set);
-    ``<metric>_n`` counts those a metric column actually averages, fewer when
-    a hole score is undefined for some items.
+    ``scored`` counts the method's own items, more than ``n`` when another
+    method lacks some; ``<metric>_n`` counts those a metric column actually
+    averages, fewer when a hole score is undefined for some items.  Methods
+    with no scores are not rows: :func:`left_out` says why they are missing.
     """
     methods = record.get("method_order") or list(record.get("methods", {}))
     scored = [m for m in methods if m in set(scores.get("method", []))]
     common = _common_items(scores, scored)
     rows = []
-    for name in methods:
+    for name in scored:
         entry = record.get("methods", {}).get(name, {})
-        row: dict[str, Any] = {"method": name, "variant": entry.get("variant", ""), "n": 0, "status": entry.get("status", "ok")}
-        row["images_seen"] = (entry.get("trained_on") or {}).get("images_seen")
-        if entry.get("status") == "unavailable":
-            row["status"] = entry.get("reason", "unavailable")
-        elif name not in scored:
-            row["status"] = "no scores"
-        rows.append(row)
-    summary = pd.DataFrame(rows)
+        own = scores[scores["method"] == name]
+        rows.append({
+            "method": name,
+            "variant": entry.get("variant", ""),
+            "n": len(common),
+            "scored": own["item"].nunique(),
+            "seconds": own["seconds"].mean(),
+            "images_seen": (entry.get("trained_on") or {}).get("images_seen"),
+        })
+    summary = pd.DataFrame(rows, columns=["method", "variant", "n", "scored", "seconds", "images_seen"])
     if scored and common:
         seed = int(record.get("seed", 0))
         for column, _, scale, _ in METRICS:
@@ -63,18 +67,25 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
             if len(values) == 0:
                 continue
             low, high = paired_bootstrap_ci(values, n_resamples=n_resamples, seed=seed)
-            for j, name in enumerate(scored):
-                index = summary.index[summary["method"] == name][0]
-                summary.loc[index, column] = values[:, j].mean()
-                summary.loc[index, f"{column}_low"] = low[j]
-                summary.loc[index, f"{column}_high"] = high[j]
-                summary.loc[index, f"{column}_n"] = len(values)
-        for name in scored:
-            index = summary.index[summary["method"] == name][0]
-            own = scores[scores["method"] == name]
-            summary.loc[index, "n"] = len(common)
-            summary.loc[index, "seconds"] = own["seconds"].mean()
+            summary[column] = values.mean(axis=0)
+            summary[f"{column}_low"] = low
+            summary[f"{column}_high"] = high
+            summary[f"{column}_n"] = len(values)
     return summary
+
+
+def left_out(record: dict[str, Any], summary: pd.DataFrame) -> dict[str, str]:
+    """Methods of the run that have no row in ``summary``, each with why and how to fix it."""
+    reasons = {}
+    for name in record.get("method_order") or list(record.get("methods", {})):
+        if name in set(summary["method"]):
+            continue
+        entry = record.get("methods", {}).get(name, {})
+        if entry.get("status") == "unavailable":
+            reasons[name] = entry.get("reason", "unavailable")
+        else:
+            reasons[name] = "scored no item (every item failed; the reasons are in failures.jsonl)"
+    return reasons
 
 
 def summarize_by_area(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1000) -> pd.DataFrame:
@@ -123,12 +134,17 @@ def caption(record: dict[str, Any], summary: pd.DataFrame | None = None) -> str:
 
 
 def column_notes(summary: pd.DataFrame | None) -> list[str]:
-    """A note per metric column that averages fewer items than the table's n (a hole wholly in SSIM's cropped border)."""
+    """Notes on item counts: methods that scored more items than the paired n, and metric
+    columns that average fewer (a hole wholly in SSIM's cropped border)."""
     if summary is None or "n" not in summary or not (summary["n"] > 0).any():
         return []
     scored = summary[summary["n"] > 0]
     n = int(scored["n"].max())
     notes = []
+    short = scored[scored["scored"] > n] if "scored" in scored else scored.iloc[:0]
+    if len(short):
+        lacking = ", ".join(f"{row.method} {int(row.scored)}" for row in short.itertuples())
+        notes.append(f"methods scored different items ({lacking}; the others {n}): every row averages the {n} items all scored")
     for column, label, _, _ in METRICS:
         counts = scored[f"{column}_n"].dropna().astype(int) if f"{column}_n" in scored else pd.Series(dtype=int)
         if len(counts) and counts.max() < n:
@@ -156,14 +172,13 @@ def cells(summary: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
         variant = row.get("variant")
         line: list[Cell] = [(str(row[column]), None) for column, _ in leading]
         line.append((f"{row['method']} ({variant})" if isinstance(variant, str) and variant else str(row["method"]), None))
-        if row.get("status", "ok") != "ok" or _missing(row.get("psnr")):
-            line += [("—", None)] * (len(METRICS) + 1) + [(str(row.get("status")), None)]
-            line += [("—", None)] if trained else []
-        else:
-            for column, _, _, decimals in METRICS:
-                low, high = (f"{row[column + suffix]:.{decimals}f}" for suffix in ("_low", "_high"))
-                line.append((f"{row[column]:.{decimals}f}", (low, high)))
-            line += [(_seconds(row["seconds"]), None), (str(int(row["n"])), None)]
+        for column, _, _, decimals in METRICS:
+            if _missing(row.get(column)):  # no item has this score for every method
+                line.append(("—", None))
+                continue
+            low, high = (f"{row[column + suffix]:.{decimals}f}" for suffix in ("_low", "_high"))
+            line.append((f"{row[column]:.{decimals}f}", (low, high)))
+        line += [(_seconds(row["seconds"]), None), (str(int(row["n"])), None)]
         if trained:
             line.append((f"{int(row['images_seen']):,}" if not _missing(row.get("images_seen")) else "—", None))
         body.append(line)

@@ -247,7 +247,7 @@ def test_train_then_compare_from_the_command_line(tmp_path, monkeypatch):
     assert compared.exit_code == 0, compared.output
     assert "using the trained run" in compared.output
     table = pd.read_csv(tmp_path / "res" / "table.csv").set_index("method")
-    assert table.loc["context-encoder", "n"] == 9 and table.loc["context-encoder", "status"] == "ok"
+    assert table.loc["context-encoder", "n"] == 9 and table.loc["context-encoder", "scored"] == 9
 
 
 DDP_SCRIPT = """

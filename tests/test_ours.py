@@ -123,7 +123,7 @@ def test_train_then_compare_from_the_command_line(tmp_path, monkeypatch):
     assert compared.exit_code == 0, compared.output
     assert "using the trained run" in compared.output
     table = pd.read_csv(tmp_path / "res" / "table.csv").set_index("method")
-    assert table.loc["ours", "n"] == 9 and table.loc["ours", "status"] == "ok"
+    assert table.loc["ours", "n"] == 9 and table.loc["ours", "scored"] == 9
     assert "not on held-out images" not in compared.output  # val holds back other photographs
     on_training_images = runner.invoke(main, ["compare", "--methods", "ours", "--limit", "2", "--out", "res3"])
     assert on_training_images.exit_code == 0, on_training_images.output

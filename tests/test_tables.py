@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inpaintbench.tables import summarize, to_latex, to_markdown
+from inpaintbench.tables import left_out, summarize, to_csv, to_latex, to_markdown
 
 COLUMNS = ("psnr", "ssim", "psnr_hole", "ssim_hole", "l1_hole")
 
@@ -24,10 +24,19 @@ RECORD = {
 def test_means_use_items_every_method_scored_and_keep_the_users_order():
     scores = pd.DataFrame(_rows("a", [1, 2, 3, 4], "wxyz") + _rows("b", [10, 20, 30], "wxy"))
     summary = summarize(scores, RECORD).set_index("method")
-    assert list(summary.index) == ["b", "a", "net"]
+    assert list(summary.index) == ["b", "a"]
     assert summary.loc["a", "psnr"] == pytest.approx(2.0)  # item z, which b lacks, is left out
-    assert summary.loc["a", "n"] == 3 and summary.loc["net", "status"] == "not trained"
+    assert summary.loc["a", "n"] == 3 and summary.loc["a", "scored"] == 4
     assert summary.loc["a", "l1_hole"] == pytest.approx(200.0)  # shown in percent
+
+
+def test_a_method_that_lacks_items_is_named_under_the_table():
+    """Pairing shrinks every row to the common items; the caption says who scored how many."""
+    scores = pd.DataFrame(_rows("a", [1, 2, 3, 4], "wxyz") + _rows("b", [10, 20, 30], "wxy"))
+    markdown = to_markdown(summarize(scores, RECORD), RECORD)
+    assert "methods scored different items (a 4; the others 3): every row averages the 3 items all scored" in markdown
+    even = pd.DataFrame(_rows("a", [1, 2, 3], "wxy") + _rows("b", [10, 20, 30], "wxy"))
+    assert "different items" not in to_markdown(summarize(even, RECORD), RECORD)
 
 
 def test_a_nan_hole_score_drops_that_item_from_that_column_only():
@@ -39,11 +48,22 @@ def test_a_nan_hole_score_drops_that_item_from_that_column_only():
     assert np.isfinite(summary.loc["a", ["ssim_hole_low", "ssim_hole_high"]].astype(float)).all()
 
 
-def test_renderers_show_reasons_and_escape_latex():
+def test_methods_without_scores_are_left_out_of_every_rendering_with_their_reason():
+    scores = pd.DataFrame(_rows("a", [1, 2], "xy") + _rows("b", [3, 4], "xy"))
+    record = {**RECORD, "method_order": ["b", "a", "net", "broken"], "methods": {**RECORD["methods"], "broken": {"status": "ok"}}}
+    summary = summarize(scores, record)
+    markdown, latex, csv = to_markdown(summary, record), to_latex(summary, record), to_csv(summary)
+    for text in (markdown, latex, csv):
+        assert "net" not in text and "not trained" not in text and "broken" not in text
+    reasons = left_out(record, summary)
+    assert reasons["net"] == "not trained" and "every item failed" in reasons["broken"] and list(reasons) == ["net", "broken"]
+    assert r"95 \% paired-bootstrap" in latex and r"\toprule" in latex and "%" not in latex.replace(r"\%", "")
+
+
+def test_renderers_escape_latex():
     scores = pd.DataFrame(_rows("a", [1, 2], "xy") + _rows("b", [3, 4], "xy"))
     summary = summarize(scores, RECORD)
-    markdown, latex = to_markdown(summary, RECORD), to_latex(summary, RECORD)
-    assert "| net |" in markdown and "not trained" in markdown
+    latex = to_latex(summary, RECORD)
     assert r"95 \% paired-bootstrap" in latex and r"\toprule" in latex and "%" not in latex.replace(r"\%", "")
 
 

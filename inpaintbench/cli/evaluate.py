@@ -180,9 +180,6 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
         )
     store.write_record({"method_order": _merged_order(store, names)})
     _print_summary(store, grid_rows, formats)
-    console = Console(stderr=True, soft_wrap=True)
-    for name, reason in unavailable.items():  # in full: a narrow terminal cuts the table's status column
-        console.print(f"[yellow]{name}[/yellow]: {escape(reason)}", highlight=False)
 
 
 def _evaluate_shard(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str], names: list[str], ranks: Ranks | None) -> bool:

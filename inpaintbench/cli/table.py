@@ -7,14 +7,23 @@ from pathlib import Path
 import click
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 
 from ..reports import write_reports
 from ..results import ResultsStore
-from ..tables import FORMATS, summarize_by_area, to_csv, to_latex, to_markdown, to_rich
+from ..tables import FORMATS, left_out, summarize_by_area, to_csv, to_latex, to_markdown, to_rich
 
 
 def print_table(summary: pd.DataFrame, record: dict, fmt: str, title: str | None = None) -> None:
-    """Print in ``fmt``; ``title`` replaces the caption made from ``record``."""
+    """Print in ``fmt``, then the methods without a row and why; ``title`` replaces the caption made from ``record``."""
+    _print_rows(summary, record, fmt, title)
+    # in full, on stderr: a narrow terminal would cut a status column, and piped md/csv/tex stays clean
+    console = Console(stderr=True, soft_wrap=True)
+    for name, reason in left_out(record, summary).items():
+        console.print(f"[yellow]not in the table: {escape(name)}[/yellow]: {escape(reason)}", highlight=False)
+
+
+def _print_rows(summary: pd.DataFrame, record: dict, fmt: str, title: str | None) -> None:
     if fmt == "rich":
         Console().print(to_rich(summary, record, title))
     elif fmt == "md":
@@ -43,7 +52,7 @@ def table_command(results_dir: Path, fmt: str, grid_rows: int, by_area: bool) ->
         return
     for area, part in by_bin.groupby("area", sort=False):
         click.echo(f"hole area {area}")
-        print_table(part.drop(columns="area").reset_index(drop=True), record, fmt)
+        _print_rows(part.drop(columns="area").reset_index(drop=True), record, fmt, None)
 
 
 COMMANDS = (table_command,)
