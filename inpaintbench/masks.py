@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import InpaintbenchError
 
-MASK_KINDS = ("center", "random-box", "irregular")
+MASK_KINDS = ("center", "random-box", "irregular", "files")
 
 #: hole-area bins of the irregular protocol (fractions of the image), as in
 #: partial-convolution and LaMa evaluations
@@ -24,10 +24,12 @@ IRREGULAR_BINS: tuple[tuple[float, float], ...] = ((0.1, 0.2), (0.2, 0.3), (0.3,
 
 @dataclasses.dataclass(frozen=True)
 class MaskSpec:
-    """A parsed ``--mask`` value: ``center``, ``random-box``, ``irregular`` or ``irregular:20-30``."""
+    """A parsed ``--mask`` value: ``center``, ``random-box``, ``irregular``, ``irregular:20-30`` or ``files:DIR``."""
 
     kind: str
     area_bin: tuple[float, float] | None = None
+    #: the user's mask folder of ``files:DIR`` (see :mod:`inpaintbench.mask_files`)
+    folder: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> "MaskSpec":
@@ -36,6 +38,10 @@ class MaskSpec:
             from .errors import UnknownNameError
 
             raise UnknownNameError("mask protocol", kind, list(MASK_KINDS))
+        if kind == "files":
+            if not rest:
+                raise InpaintbenchError("mask 'files' needs the folder of mask images: --mask files:DIR")
+            return cls(kind, folder=rest)
         if not rest:
             return cls(kind)
         if kind != "irregular":
@@ -49,6 +55,8 @@ class MaskSpec:
         return cls(kind, (low, high))
 
     def __str__(self) -> str:
+        if self.folder is not None:
+            return f"{self.kind}:{self.folder}"
         if self.area_bin is None:
             return self.kind
         low, high = self.area_bin
@@ -62,7 +70,9 @@ def item_rng(seed: int, item_id: str, protocol_key: str) -> np.random.Generator:
 
 
 def make_mask(spec: MaskSpec, size: int, hole_size: int, rng: np.random.Generator) -> np.ndarray:
-    """The (size, size) boolean mask of one item under ``spec``."""
+    """The (size, size) boolean mask of one item under ``spec`` (a generated protocol, not ``files``)."""
+    if spec.kind == "files":
+        raise InpaintbenchError("masks from files belong to items, not to a random draw: there is no training mask for --mask files")
     if spec.kind == "center":
         return center_mask(size, hole_size)
     if spec.kind == "random-box":

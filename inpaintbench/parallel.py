@@ -74,13 +74,16 @@ def evaluate_parallel(
     ``threads_per_worker`` (default: this process's torch threads divided
     among the workers) sets each worker's torch and OpenCV threads.
     ``built`` holds methods the caller already made from ``methods`` (a
-    checkpoint is then not loaded twice); the others are built here.
+    checkpoint is then not loaded twice); the others are built here.  A
+    method only in ``built`` (no spec to rebuild it from) runs in this process.
     """
     if spec.shard is not None:
         raise InpaintbenchError("evaluate_parallel runs a whole selection; evaluate one shard with sharding.evaluate_shard")
-    built = {label: (built or {}).get(label) or method.build() for label, method in methods.items()}
+    given = built or {}
+    built = {**given, **{label: given.get(label) or method.build() for label, method in methods.items()}}
     selected = spec.selected()
-    on_cpu = [label for label, method in built.items() if method.device == "cpu"]
+    # only what a MethodSpec can rebuild goes to the workers; the rest (a GPU model, a predictions folder) stays here
+    on_cpu = [label for label, method in built.items() if label in methods and method.device == "cpu"]
     workers = min(workers if workers > 0 else available_cores(), len(selected))
     if workers <= 1 or not on_cpu:
         return evaluate(spec, built, store, unavailable, advance=advance, on_start=on_start)
@@ -90,6 +93,7 @@ def evaluate_parallel(
     store.write_record(record)
     on_start(len(selected) * len(built))
     in_parent = {label: method for label, method in built.items() if label not in on_cpu}
+    labels = list(built)
     del built  # the workers build their own CPU methods
 
     lock = threading.Lock()
@@ -146,7 +150,7 @@ def evaluate_parallel(
             except ResultsError as error:
                 crashed[process.name] += f" (its shard was not merged: {error})"
     parts = [report for report in (parent, *results.values()) if isinstance(report, Report)]
-    return _combine(list(methods), parts, crashed)
+    return _combine(labels, parts, crashed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,6 +218,8 @@ def _combine(labels: list[str], reports: list[Report], crashed: dict[str, str]) 
         total.failed_methods.update(report.failed_methods)
         for label, errors in report.method_errors.items():
             total.method_errors.setdefault(label, []).extend(errors)
+        for label, missing in report.missing.items():
+            total.missing.setdefault(label, []).extend(missing)
         unreadable.update(dict(report.unreadable))  # the parent's GPU methods read every item too
     total.unreadable.extend(sorted(unreadable.items()))
     return total

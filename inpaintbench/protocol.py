@@ -9,11 +9,13 @@ object, recorded with every result, so another resolution is one option away.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .errors import InpaintbenchError
+from .mask_files import benchmark_mask, mask_folder
 from .masks import MaskSpec, center_mask, item_rng, make_mask
 
 #: smallest benchmark image: the SSIM window plus a border on each side
@@ -34,7 +36,10 @@ class Protocol:
             raise InpaintbenchError(
                 f"image size {self.image_size} is too small: SSIM's 11x11 window needs at least {MIN_IMAGE_SIZE} px"
             )
-        MaskSpec.parse(self.mask)  # fail early on a bad --mask
+        spec = MaskSpec.parse(self.mask)  # fail early on a bad --mask
+        if spec.folder is not None:  # files:DIR: record the folder absolutely, and fail early when it holds no masks
+            object.__setattr__(self, "mask", f"{spec.kind}:{Path(spec.folder).expanduser().resolve()}")
+            mask_folder(MaskSpec.parse(self.mask).folder)
         center_mask(self.image_size, self.center_hole)  # and on a hole that does not fit
 
     @property
@@ -71,10 +76,19 @@ class Protocol:
         """A hole for one training sample, drawn from ``rng`` (fresh per sample, unlike evaluation's per item)."""
         return make_mask(MaskSpec.parse(self.mask), self.image_size, self.center_hole, rng)
 
-    def make_mask(self, item_id: str, seed: int) -> np.ndarray:
-        """The item's hole, identical for every method."""
+    def make_mask(self, item_id: str, seed: int, source_shape: tuple[int, int] | None = None) -> np.ndarray:
+        """The item's hole, identical for every method.
+
+        ``source_shape`` (the raw image's height and width) is needed by
+        ``files:DIR``, whose masks may be drawn on the raw photograph.
+        """
+        spec = MaskSpec.parse(self.mask)
+        if spec.folder is not None:
+            if source_shape is None:
+                raise InpaintbenchError("masks from files need the image's size (make_mask(..., source_shape=...))")
+            return benchmark_mask(spec.folder, item_id, source_shape, self.image_size, self.prepare)
         rng = item_rng(seed, item_id, self.key)
-        return make_mask(MaskSpec.parse(self.mask), self.image_size, self.center_hole, rng)
+        return make_mask(spec, self.image_size, self.center_hole, rng)
 
     def describe(self) -> dict:
         return {

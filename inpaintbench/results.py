@@ -60,6 +60,11 @@ def write_png_atomic(path: Path, rgb: np.ndarray) -> None:
     write_atomic(path, encoded.tobytes())
 
 
+def mask_pixels(mask: np.ndarray) -> np.ndarray:
+    """A boolean hole as the one-channel 8-bit image that mask files hold: 255 = hole, 0 = known."""
+    return np.where(mask, np.uint8(255), np.uint8(0))
+
+
 def item_filename(item_id: str) -> PurePosixPath:
     """A relative PNG path for an item id; ids never escape the results directory."""
     parts = [part for part in PurePosixPath(item_id).parts if part not in ("", ".", "..", "/")]
@@ -176,7 +181,7 @@ class ResultsStore:
 
     def save_mask(self, item_id: str, mask: np.ndarray) -> None:
         """The item's hole as a one-channel PNG, white = hole (the layout of LaMa's and most tools' masks)."""
-        write_png_atomic(self.image_path(MASK_KIND, item_id), np.where(mask, np.uint8(255), np.uint8(0)))
+        write_png_atomic(self.image_path(MASK_KIND, item_id), mask_pixels(mask))
 
     def read_mask(self, item_id: str) -> np.ndarray | None:
         """The hole saved by :meth:`save_mask` as (H, W) bool; None when the run kept no images of the item."""

@@ -24,12 +24,15 @@ from .datasets.base import Dataset, manifest_hash
 from .errors import InpaintbenchError
 from .methods import Method, check_output, composite
 from .metrics import SCORE_SETTINGS, score_batch
+from .predictions import PredictionFolder
 from .protocol import Protocol
 from .provenance import distribution_of, file_sha256, versions
 from .results import ResultsStore
 
 #: a method whose batches fail this many times in a row is stopped for the run
 MAX_CONSECUTIVE_FAILURES = 3
+#: images with a shorter side below this (or below the benchmark size, if smaller) are skipped and reported
+MIN_SHORTER_SIDE = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +91,8 @@ class Report:
     method_errors: dict[str, list[tuple[int, str]]] = dataclasses.field(default_factory=dict)
     #: worker processes that died (parallel evaluation): worker name -> one-line reason
     crashed_workers: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: prediction folders' items without a usable file: (item id, reason)
+    missing: dict[str, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)
 
 
 def select_items(item_ids: list[str], limit: int | None, seed: int) -> list[str]:
@@ -195,9 +200,8 @@ def evaluate(
             rows = [k for k, i in enumerate(batch.ids) if i in todo]
             if rows:
                 try:
-                    _run_method(store, name, method, batch, rows, keep)
+                    report.scored[name] += _run_method(store, name, method, batch, rows, keep, report)
                     failures_in_a_row[name] = 0
-                    report.scored[name] += len(rows)
                 except Exception as error:  # a plugin's bug must not sink the other methods
                     message = _one_line(error)
                     store.append_failure("inpaint", message, method=name, items=[batch.ids[k] for k in rows])
@@ -210,12 +214,19 @@ def evaluate(
     return report
 
 
-def _run_method(store: ResultsStore, name: str, method: Method, batch: Batch, rows: list[int], keep: set[str]) -> None:
+def _run_method(store: ResultsStore, name: str, method: Method, batch: Batch, rows: list[int], keep: set[str], report: Report) -> int:
+    """Complete and score the batch's ``rows`` with one method; the number of items scored."""
+    if isinstance(method, PredictionFolder):
+        rows, output = _read_predictions(store, name, method, batch, rows, report)
+        seconds = float("nan")  # made elsewhere: no time to report
+        if not rows:
+            return 0
+    else:
+        started = time.perf_counter()
+        output = method.inpaint(batch.masked[rows].copy(), batch.masks[rows].copy())
+        seconds = (time.perf_counter() - started) / len(rows)
     masked = batch.masked[rows]
     masks = batch.masks[rows]
-    started = time.perf_counter()
-    output = method.inpaint(masked.copy(), masks.copy())
-    seconds = (time.perf_counter() - started) / len(rows)
     completed = composite(masked, check_output(name, output, masked), masks)
     scores = score_batch(completed, batch.targets[rows], masks)
     hole_fraction = masks.reshape(len(rows), -1).mean(axis=1)
@@ -227,6 +238,19 @@ def _run_method(store: ResultsStore, name: str, method: Method, batch: Batch, ro
         row = {key: float(values[j]) for key, values in scores.items()}
         records.append({"item": item_id, **row, "hole_fraction": float(hole_fraction[j]), "seconds": seconds})
     store.append_scores(name, records)
+    return len(rows)
+
+
+def _read_predictions(
+    store: ResultsStore, name: str, method: PredictionFolder, batch: Batch, rows: list[int], report: Report
+) -> tuple[list[int], np.ndarray]:
+    """The rows whose prediction file is usable, and those images; each missing one is reported by name."""
+    found, missing = method.collect([batch.ids[k] for k in rows], batch.targets.shape[1:])
+    for item_id, reason in missing.items():
+        store.append_failure("predictions", reason, method=name, items=[item_id])
+        report.missing.setdefault(name, []).append((item_id, reason))
+    rows = [k for k in rows if batch.ids[k] in found]
+    return rows, np.stack([found[batch.ids[k]] for k in rows]) if rows else np.zeros((0, *batch.targets.shape[1:]), np.uint8)
 
 
 def _save_references(store: ResultsStore, batch: Batch, keep: set[str]) -> None:
@@ -247,23 +271,26 @@ def _load_ahead(
         future = None
         for index, ids in enumerate(batches):
             if future is None:
-                future = pool.submit(_load_batch, spec, ids) if needed(ids) else None
+                future = pool.submit(load_batch, spec, ids) if needed(ids) else None
             current, future = future, None
             if index + 1 < len(batches) and needed(batches[index + 1]):
-                future = pool.submit(_load_batch, spec, batches[index + 1])
+                future = pool.submit(load_batch, spec, batches[index + 1])
             yield ids, current.result() if current is not None else None
 
 
-def _load_batch(spec: RunSpec, ids: list[str]) -> Batch:
+def load_batch(spec: RunSpec, ids: list[str]) -> Batch:
+    """Decode, crop and mask the items ``ids`` as every method will see them; unusable items are listed, not raised."""
     targets, masks, kept, unreadable = [], [], [], []
     for item_id in ids:
         try:
             image = spec.dataset.read(item_id)
+            check_not_tiny(image, item_id, spec.protocol.image_size)
+            mask = spec.protocol.make_mask(item_id, spec.seed, image.shape[:2])
         except InpaintbenchError as error:
             unreadable.append((item_id, str(error)))
             continue
         targets.append(spec.protocol.prepare(image))
-        masks.append(spec.protocol.make_mask(item_id, spec.seed))
+        masks.append(mask)
         kept.append(item_id)
     size = spec.protocol.image_size
     return Batch(
@@ -272,6 +299,17 @@ def _load_batch(spec: RunSpec, ids: list[str]) -> Batch:
         np.stack(masks) if masks else np.zeros((0, size, size), bool),
         unreadable,
     )
+
+
+def check_not_tiny(image: np.ndarray, item_id: str, image_size: int) -> None:
+    """Refuse an image that the protocol would blow up: a thumbnail scaled 4x scores the upscaler, not the method."""
+    smallest = min(MIN_SHORTER_SIDE, image_size)
+    height, width = image.shape[:2]
+    if min(height, width) < smallest:
+        raise InpaintbenchError(
+            f"{item_id}: too small ({width}x{height}); the benchmark needs a shorter side of at least {smallest} px "
+            f"(it would be upscaled {image_size / min(height, width):.1f}x to {image_size} px)"
+        )
 
 
 def _one_line(error: BaseException) -> str:

@@ -141,10 +141,9 @@ def column_notes(summary: pd.DataFrame | None) -> list[str]:
     scored = summary[summary["n"] > 0]
     n = int(scored["n"].max())
     notes = []
-    short = scored[scored["scored"] > n] if "scored" in scored else scored.iloc[:0]
-    if len(short):
-        lacking = ", ".join(f"{row.method} {int(row.scored)}" for row in short.itertuples())
-        notes.append(f"methods scored different items ({lacking}; the others {n}): every row averages the {n} items all scored")
+    if "scored" in scored and (scored["scored"] > n).any():
+        counts = ", ".join(f"{row.method} {int(row.scored)}" for row in scored.itertuples())
+        notes.append(f"methods scored different items ({counts}): every row averages the {n} items all scored")
     for column, label, _, _ in METRICS:
         counts = scored[f"{column}_n"].dropna().astype(int) if f"{column}_n" in scored else pd.Series(dtype=int)
         if len(counts) and counts.max() < n:
@@ -196,6 +195,8 @@ def _missing(value: Any) -> bool:
 
 
 def _seconds(value: float) -> str:
+    if _missing(value):  # predictions made elsewhere: no time measured
+        return "—"
     return f"{value:.4f}" if value < 0.1 else f"{value:.2f}"
 
 

@@ -50,9 +50,11 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from . import evaluate, experiment, listing, table, train
+    from . import evaluate, experiment, inpaint, listing, masks, table, train
 
-    for command in (*listing.COMMANDS, *evaluate.COMMANDS, *train.COMMANDS, *table.COMMANDS, *experiment.COMMANDS):
+    for command in (
+        *listing.COMMANDS, *evaluate.COMMANDS, *inpaint.COMMANDS, *masks.COMMANDS, *train.COMMANDS, *table.COMMANDS, *experiment.COMMANDS
+    ):
         main.add_command(command)
 
 

@@ -3,43 +3,50 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import registry
 from ..errors import InpaintbenchError
-from ..masks import MASK_KINDS
-from ..methods import Method
-from ..parallel import MethodSpec, evaluate_parallel
-from ..protocol import Protocol
-from ..reports import write_reports
-from ..results import ResultsStore
-from ..runner import Report, RunSpec, evaluate
-from ..sharding import Ranks, evaluate_shard, merge_shards, parse_shard, process_group, ranks_from_environment, shard_dir
 from ..tables import FORMATS
 from . import key_value_pairs, method_options
 
+if TYPE_CHECKING:  # the evaluation modules load numpy, pandas and OpenCV: imported by the commands that run
+    from ..methods import Method
+    from ..results import ResultsStore
+    from ..runner import Report, RunSpec
+    from ..sharding import Ranks
 
-def _dataset_options(command):
-    """Options shared by run and compare: where the images come from and how they are masked."""
+MASK_HELP = (
+    "Mask protocol: center, random-box, irregular (irregular:20-30 picks an area bin), "
+    "or files:DIR (your own masks, white = hole, paired with the images by name)."
+)
+
+
+def benchmark_options(command):
+    """What is evaluated: the dataset, its split, the protocol and the seeded selection (compare, run, masks export)."""
     decorators = [
         click.option("--dataset", default="sample", show_default=True, help="Registered dataset name (see `inpaintbench datasets`)."),
         click.option("--root", type=click.Path(path_type=Path), help="Dataset root (else its environment variable or the config file)."),
         click.option("--split", help="Dataset split (default: the dataset's evaluation split)."),
-        click.option("--mask", default="center", show_default=True, help=f"Mask protocol: {', '.join(MASK_KINDS)} (irregular:20-30 picks an area bin)."),
+        click.option("--mask", default="center", show_default=True, help=MASK_HELP),
         click.option("--image-size", default=128, show_default=True, help="Side of the square benchmark images."),
         click.option("--limit", type=click.IntRange(min=1), help="Evaluate only this many items (chosen by seed)."),
         click.option("--seed", default=0, show_default=True, help="Seed of masks and item selection; recorded with the results."),
-        click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto (cuda when the method and machine support it)."),
-        click.option("--batch-size", default=16, show_default=True, type=click.IntRange(min=1)),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
     return command
+
+
+def _dataset_options(command):
+    """:func:`benchmark_options` plus how methods run: run and compare."""
+    command = click.option("--batch-size", default=16, show_default=True, type=click.IntRange(min=1))(command)
+    command = click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto (cuda when the method and machine support it).")(command)
+    return benchmark_options(command)
 
 
 def _trained_run(method: str, dataset: str) -> tuple[Path | None, str]:
@@ -105,6 +112,10 @@ def evaluate_with_progress(
     ``store`` (a shard, or parallel workers); ``show=False`` hides the bar
     (torchrun ranks other than 0 share rank 0's terminal).
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from ..runner import evaluate
+
     run = run or (lambda **progress: evaluate(spec, methods, store, unavailable, **progress))
     console = Console(stderr=True)
     _warn_if_trained_on_these_images(methods, spec.dataset, console)
@@ -127,6 +138,12 @@ def evaluate_with_progress(
         items = sum(count for count, _ in errors)
         state = "stopped after repeated errors" if name in report.failed_methods else f"failed on {items} item(s)"
         console.print(f"[red]method {name!r} {state}:[/red] {errors[-1][1]} (all errors: {store.root / 'failures.jsonl'})")
+    for name, missing in report.missing.items():
+        shown = ", ".join(item for item, _ in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        console.print(
+            f"[yellow]{escape(name)}: {len(missing)} prediction(s) missing or unusable[/yellow] ({escape(shown)}); "
+            f"e.g. {escape(missing[0][1])} (all: {store.root / 'failures.jsonl'})", highlight=False,
+        )
     for name, reason in report.crashed_workers.items():
         console.print(f"[red]worker for {name} crashed:[/red] {escape(reason)}; what it finished is kept, rerun the same command to continue")
     return report
@@ -142,13 +159,22 @@ def evaluate_with_progress(
 @click.option("--format", "formats", type=click.Choice(FORMATS), default="rich", show_default=True, help="How to print the table.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=0), help="Worker processes for the CPU methods (0: one per core); the scores equal one process's.")
 @click.option("--shard", "shard_text", metavar="K/N", help="Evaluate only shard K of N (K from 0) into OUT/shards/K-of-N; then `inpaintbench merge OUT`.")
-def compare_command(dataset, root, split, mask, image_size, limit, seed, device, batch_size, method_list, out, option_values, checkpoint_values, grid_rows, formats, workers, shard_text):
+@click.option("--predictions", "prediction_values", multiple=True, metavar="NAME=DIR",
+              help="Score completed images made elsewhere as the row NAME (repeatable); DIR holds one file per item, named as `masks export` wrote the inputs.")
+def compare_command(dataset, root, split, mask, image_size, limit, seed, device, batch_size, method_list, out, option_values, checkpoint_values, grid_rows, formats, workers, shard_text, prediction_values):
     """Run several methods on one dataset and print the Table VI-style comparison.
 
     Under torchrun (WORLD_SIZE > 1) each rank evaluates shard RANK/WORLD_SIZE
     and rank 0 merges the shards and prints the table.
     """
+    from ..parallel import MethodSpec, evaluate_parallel
+    from ..protocol import Protocol
+    from ..results import ResultsStore
+    from ..runner import RunSpec
+    from ..sharding import parse_shard, ranks_from_environment
+
     names = [n.strip() for n in method_list.split(",") if n.strip()] if method_list else [e.name for e in registry.list_methods()]
+    predictions = _prediction_folders(prediction_values, names)
     options = method_options(option_values)
     checkpoints = {name: Path(path) for name, path in key_value_pairs(checkpoint_values, "--checkpoint")}
     for name in [*options, *checkpoints]:
@@ -165,6 +191,8 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     protocol = Protocol(image_size=image_size, mask=mask)
     out = out or Path("results") / f"{dataset}-{data.split}-{mask.replace(':', '_')}-s{seed}"
     methods, unavailable = _build_methods(names, options, checkpoints, device, dataset)
+    methods.update(predictions)
+    names += list(predictions)
     store = ResultsStore(out)
     spec = RunSpec(data, protocol, seed=seed, limit=limit, batch_size=batch_size, keep_images=grid_rows, shard=shard)
     if shard is not None:
@@ -173,7 +201,10 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     elif workers == 1:
         evaluate_with_progress(spec, methods, store, unavailable)
     else:
-        specs = {name: MethodSpec(name, options.get(name, {}), method.device, method.checkpoint) for name, method in methods.items()}
+        specs = {
+            name: MethodSpec(name, options.get(name, {}), method.device, method.checkpoint)
+            for name, method in methods.items() if name not in predictions  # read by the parent, by item
+        }
         evaluate_with_progress(
             spec, methods, store, unavailable,
             run=lambda **progress: evaluate_parallel(spec, specs, store, workers, unavailable, built=methods, **progress),
@@ -182,8 +213,23 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     _print_summary(store, grid_rows, formats)
 
 
+def _prediction_folders(values: tuple[str, ...], names: list[str]) -> dict[str, Method]:
+    """``--predictions NAME=DIR`` as methods that read DIR by item; NAME must not clash with a method's row."""
+    from ..predictions import PredictionFolder
+
+    folders: dict[str, Method] = {}
+    for label, folder in key_value_pairs(values, "--predictions"):
+        if label in names or label in folders:
+            raise InpaintbenchError(f"--predictions {label}={folder}: the row {label!r} is already taken; name it otherwise")
+        folders[label] = PredictionFolder(label, Path(folder))
+    return folders
+
+
 def _evaluate_shard(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str], names: list[str], ranks: Ranks | None) -> bool:
     """Evaluate this process's shard; True when this process goes on to print the merged table (torchrun's rank 0)."""
+    from ..results import ResultsStore
+    from ..sharding import evaluate_shard, merge_shards, process_group, shard_dir
+
     shard_store = ResultsStore(shard_dir(store.root, spec.shard))
     with process_group(ranks) as barrier:
         evaluate_with_progress(
@@ -209,6 +255,9 @@ def _evaluate_shard(spec: RunSpec, methods: dict[str, Method], store: ResultsSto
 @click.option("--grid-rows", default=8, show_default=True, help="Images in the comparison grid.")
 def merge_command(results_dir: Path, fmt: str, grid_rows: int) -> None:
     """Merge RESULTS_DIR/shards/* (from compare --shard, --workers or torchrun) and print the table."""
+    from ..results import ResultsStore
+    from ..sharding import merge_shards
+
     merged = merge_shards(results_dir)
     rows = sum(merged.rows.values())
     Console(stderr=True).print(f"merged {len(merged.shards)} shard(s) into {results_dir}: {rows} new score rows, {merged.images} images")
@@ -223,6 +272,10 @@ def merge_command(results_dir: Path, fmt: str, grid_rows: int) -> None:
 @click.option("--checkpoint", type=click.Path(path_type=Path), help="Trained weights for the method.")
 def run_command(method, dataset, root, split, mask, image_size, limit, seed, device, batch_size, out, option_values, checkpoint):
     """Run one method and save every completed image (PNG) with its scores."""
+    from ..protocol import Protocol
+    from ..results import ResultsStore
+    from ..runner import RunSpec
+
     options = {method: dict(key_value_pairs(option_values, "-o"))}
     checkpoints = {method: checkpoint} if checkpoint else {}
     data = registry.open_dataset(dataset, root, split)
@@ -244,6 +297,7 @@ def _merged_order(store: ResultsStore, names: list[str]) -> list[str]:
 
 
 def _print_summary(store: ResultsStore, grid_rows: int, fmt: str) -> None:
+    from ..reports import write_reports
     from .table import print_table
 
     reports = write_reports(store, grid_rows)

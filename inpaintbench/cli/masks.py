@@ -1,0 +1,51 @@
+"""``inpaintbench masks export``: a benchmark's exact inputs and masks, for models run outside the toolkit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from .evaluate import benchmark_options
+
+
+@click.group("masks")
+def masks_group() -> None:
+    """Masks of the benchmark protocols, for use outside inpaintbench."""
+
+
+@masks_group.command("export")
+@benchmark_options
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the masked inputs and masks.")
+@click.option("--layout", type=click.Choice(["folders", "lama"]), default="folders", show_default=True,
+              help="folders: OUT/input/ and OUT/mask/; lama: OUT/<item>.png beside OUT/<item>_mask.png (LaMa's predict.py reads it).")
+@click.option("--batch-size", default=16, show_default=True, type=click.IntRange(min=1))
+def export_command(dataset, root, split, mask, image_size, limit, seed, out, layout, batch_size):
+    """Write exactly the masked inputs and masks that `compare` gives every method (same seed, same items).
+
+    Run any model on them, then score its outputs beside the built-in methods
+    with `inpaintbench compare ... --predictions NAME=DIR` (same --dataset,
+    --mask, --seed and --limit).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .. import registry
+    from ..export import export_inputs
+    from ..protocol import Protocol
+    from ..runner import RunSpec
+
+    data = registry.open_dataset(dataset, root, split)
+    spec = RunSpec(data, Protocol(image_size=image_size, mask=mask), seed=seed, limit=limit, batch_size=batch_size)
+    console = Console(stderr=True, soft_wrap=True)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"exporting {data.name}:{data.split}", total=len(spec.selected()))
+        report = export_inputs(spec, out, layout, advance=lambda n: progress.advance(task, n))
+    for item_id, reason in report.unreadable:
+        console.print(f"[yellow]skipped[/yellow] {escape(reason)}", highlight=False)
+    console.print(f"wrote {report.written} masked inputs and masks to {out} ({layout} layout; record: {out / 'export.json'})")
+
+
+COMMANDS = (masks_group,)
