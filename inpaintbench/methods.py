@@ -14,6 +14,8 @@ per method, set from the CLI with ``-o key=value``.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import sys
 import typing
 from abc import ABC
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import CheckpointError, InpaintbenchError, MethodOutputError
+from .errors import CheckpointError, InpaintbenchError, MethodOutputError, PluginError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,19 +102,45 @@ class Method(ABC):
 class TrainableMethod(Method):
     """A method whose weights come from ``inpaintbench train NAME``.
 
-    Subclasses set ``Recipe`` to their :class:`~inpaintbench.training.TrainingRecipe`;
-    the engine trains it, and this class loads the exported model and runs the
-    recipe's ``complete`` on batches, so a plugin writes its inference once.
+    Subclasses name their :class:`~inpaintbench.training.TrainingRecipe` in
+    ``Recipe``; the engine trains it, and this class loads the exported model
+    and runs the recipe's ``complete`` on batches, so a plugin writes its
+    inference once.
+
+    ``Recipe`` is best given as a ``"module:ClassName"`` string (the module
+    may be relative to the method's package: ``".recipe:OursRecipe"``): a
+    recipe imports torch and the networks, and listing methods, building
+    ``--help`` or reporting an unknown name must not pay for that.  The class
+    is imported by :meth:`recipe_class` on first use; always go through it
+    rather than reading ``Recipe``.  A recipe class itself is accepted too.
     """
 
     trainable: ClassVar[bool] = True
     needs_checkpoint: ClassVar[bool] = True
     batched: ClassVar[bool] = True
     devices: ClassVar[tuple[str, ...]] = ("cpu", "cuda")
-    #: the method's TrainingRecipe subclass (networks, schedule, training step, inference)
-    Recipe: ClassVar[type]
+    #: the method's TrainingRecipe subclass (networks, schedule, training step, inference), or
+    #: ``"module:ClassName"`` naming it; read it through :meth:`recipe_class`
+    Recipe: ClassVar[type | str]
     #: options that only steer inference (e.g. post-processing): the user's value wins over the checkpoint's
     inference_options: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def recipe_class(cls) -> type:
+        """The TrainingRecipe subclass named by ``Recipe``, imported on first use."""
+        recipe = getattr(cls, "Recipe", None)
+        if recipe is None:
+            raise PluginError(f"trainable method {cls.name!r} sets no Recipe")
+        if not isinstance(recipe, str):
+            return recipe
+        module_name, colon, class_name = recipe.partition(":")
+        if not colon or not module_name or not class_name:
+            raise PluginError(f"method {cls.name!r}: Recipe {recipe!r} must look like 'package.module:ClassName'")
+        package = getattr(sys.modules.get(cls.__module__), "__package__", None)  # for a relative module name
+        try:
+            return getattr(importlib.import_module(module_name, package), class_name)
+        except (ImportError, AttributeError) as error:
+            raise PluginError(f"method {cls.name!r}: cannot import its Recipe {recipe!r}: {error}") from error
 
     def load_checkpoint(self, path: Path) -> None:
         """Load ``model.pt`` (or ``checkpoint.pt``) from a file or run directory.
@@ -133,7 +161,7 @@ class TrainableMethod(Method):
         self.options = dataclasses.replace(self.options, **saved)
         self.image_size = int(payload.get("image_size", 128))
         self.trained_on = trained_on(payload)
-        self.recipe = self.Recipe(self.options, self.image_size)
+        self.recipe = self.recipe_class()(self.options, self.image_size)
         networks = self.recipe.build_networks()
         try:
             for name in self.recipe.inference_networks:
@@ -147,7 +175,8 @@ class TrainableMethod(Method):
         """Parameters per network, counted without allocating weights (meta device)."""
         import torch
 
-        recipe = cls.Recipe(options or cls.Options(), (cls.Recipe.image_sizes or (128,))[0])
+        recipe_cls = cls.recipe_class()
+        recipe = recipe_cls(options or cls.Options(), (recipe_cls.image_sizes or (128,))[0])
         with torch.device("meta"):
             networks = recipe.build_networks()
         return {name: sum(p.numel() for p in net.parameters()) for name, net in networks.items()}

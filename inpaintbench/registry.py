@@ -10,6 +10,7 @@ removed: neither silently wins.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,11 @@ def method_class(name: str) -> type[Method]:
     return _lookup("method", name).cls
 
 
+def method_entry(name: str) -> Entry:
+    """A registered method with the plugin it came from; an unknown name raises, listing the known ones."""
+    return _lookup("method", name)
+
+
 def dataset_class(name: str) -> type[Dataset]:
     return _lookup("dataset", name).cls
 
@@ -166,3 +172,31 @@ def held_out_split(dataset: str | Dataset, train_split: str) -> str:
 def options_of(name: str) -> dict[str, Any]:
     """The default options of a method, for listings."""
     return dataclasses.asdict(method_class(name).Options())
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionDoc:
+    """One field of a method's Options, as ``inpaintbench methods NAME`` shows it."""
+
+    name: str
+    #: the field's annotation: ``int``, ``float``, ``bool`` or ``str`` (what ``-o`` converts to)
+    type: str
+    default: Any
+    #: from ``dataclasses.field(metadata={"help": ...})``; empty when the plugin gives none
+    help: str
+
+
+def option_docs(name: str) -> list[OptionDoc]:
+    """Every option of a method, in declaration order, with its type, default and help."""
+    options = method_class(name).Options
+    defaults = options()
+    hints = typing.get_type_hints(options)
+    return [
+        OptionDoc(
+            field.name,
+            getattr(hints[field.name], "__name__", str(hints[field.name])),
+            getattr(defaults, field.name),
+            field.metadata.get("help", ""),
+        )
+        for field in dataclasses.fields(options)
+    ]

@@ -10,13 +10,15 @@ images.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .masks import IRREGULAR_BINS
 from .statistics import paired_bootstrap_ci
+
+if TYPE_CHECKING:  # imported where a table is computed: the CLI reads FORMATS while it only builds --help
+    import pandas as pd
 
 #: (column, header, scale, decimals): what the table shows, in order
 METRICS: tuple[tuple[str, str, float, int], ...] = (
@@ -39,6 +41,8 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
     averages, fewer when a hole score is undefined for some items.  Methods
     with no scores are not rows: :func:`left_out` says why they are missing.
     """
+    import pandas as pd
+
     methods = record.get("method_order") or list(record.get("methods", {}))
     scored = [m for m in methods if m in set(scores.get("method", []))]
     common = _common_items(scores, scored)
@@ -94,6 +98,8 @@ def summarize_by_area(scores: pd.DataFrame, record: dict[str, Any], n_resamples:
     Bins are those of the irregular protocol; an item falls in the bin holding its
     ``hole_fraction`` (the same for every method, since masks are shared).
     """
+    import pandas as pd
+
     parts = []
     for low, high in IRREGULAR_BINS:
         inside = scores[(scores["hole_fraction"] >= low) & (scores["hole_fraction"] < high)]
@@ -136,6 +142,8 @@ def caption(record: dict[str, Any], summary: pd.DataFrame | None = None) -> str:
 def column_notes(summary: pd.DataFrame | None) -> list[str]:
     """Notes on item counts: methods that scored more items than the paired n, and metric
     columns that average fewer (a hole wholly in SSIM's cropped border)."""
+    import pandas as pd
+
     if summary is None or "n" not in summary or not (summary["n"] > 0).any():
         return []
     scored = summary[summary["n"] > 0]

@@ -30,7 +30,7 @@ NUMBERS = ["method", "epoch", "train_loss", "train_accuracy", "test_accuracy"]  
 
 def recipe(name: str, image_size: int = 128, **options: str):
     cls = method_class(name)
-    return cls.Recipe(parse_options(cls, options), image_size)
+    return cls.recipe_class()(parse_options(cls, options), image_size)
 
 
 @pytest.fixture(scope="module")

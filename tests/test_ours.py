@@ -70,7 +70,7 @@ def test_variants_choose_networks_and_phases():
 
 def test_the_generator_never_sees_the_hole(tmp_path):
     seen = []
-    recipe_cls = registry.method_class("ours").Recipe
+    recipe_cls = registry.method_class("ours").recipe_class()
     original = recipe_cls.build_networks
 
     def spying_build(self):

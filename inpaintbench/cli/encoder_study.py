@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ..experiments.encoder_study import PRECISIONS, StudyConfig, StudyInterrupted, run_study
+from ..experiments.encoder_study_config import PRECISIONS, StudyConfig
 from . import method_options
 from .train import RichTrainingProgress
 
@@ -35,11 +35,12 @@ def encoder_study_command(method_list, option_values, **settings):
     Rerunning the same command skips finished encoders and continues an
     interrupted one after its last saved epoch.
     """
-
     given = {key: value for key, value in settings.items() if value is not None}
     if method_list:
         given["methods"] = tuple(name.strip() for name in method_list.split(",") if name.strip())
     config = StudyConfig(**given, options=method_options(option_values))
+    from ..experiments.encoder_study import StudyInterrupted, run_study  # torch: imported once the arguments are known to be good
+
     console = Console(stderr=True, soft_wrap=True)
 
     def report_epoch(result) -> None:

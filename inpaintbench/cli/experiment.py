@@ -15,16 +15,17 @@ from rich.console import Console
 
 from ..errors import InpaintbenchError
 from ..experiments.comparison import TABLE_VI_METHODS, ComparisonResult, run_comparison, table_vi, table_vii
-from ..experiments.figures import plot_losses, write_training_progress
 from ..experiments.generalisation import Generalisation, Target, entries_for, run_generalisation
 from ..experiments.stages import Hooks, Runtime
 from ..tables import FORMATS
-from ..training import TrainingInterrupted, train
 from ..training.config import PRECISIONS
 from . import key_value_pairs, method_options
 from .encoder_study import encoder_study_command
 from .evaluate import evaluate_with_progress
 from .train import RichTrainingProgress
+
+# Only light modules above: the training engine (torch) and the figures
+# (matplotlib) are imported by the commands that use them.
 
 
 class RichHooks(Hooks):
@@ -38,6 +39,8 @@ class RichHooks(Hooks):
             self.console.print(text, highlight=False)
 
     def train(self, config):
+        from ..training import TrainingInterrupted, train
+
         display = RichTrainingProgress(self.console, config.method)
         try:
             result = train(config, progress=display)
@@ -196,6 +199,8 @@ def generalise_command(targets, checkpoint_values, method_list, option_values, i
 @click.option("--columns", default=8, show_default=True, type=click.IntRange(min=1), help="Most training steps shown.")
 def fig10_command(run_dir: Path, images: int, columns: int):
     """Fig. 10 and the training curves of any training run: RUN_DIR/fig10.png, RUN_DIR/losses.png."""
+    from ..experiments.figures import plot_losses, write_training_progress
+
     written = [write_training_progress(run_dir, run_dir / "fig10.png", images, columns), plot_losses(run_dir, run_dir / "losses.png")]
     Console(stderr=True).print(f"wrote {', '.join(map(str, written))}", highlight=False)
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 
-from ..reports import write_reports
-from ..results import ResultsStore
 from ..tables import FORMATS, left_out, summarize_by_area, to_csv, to_latex, to_markdown, to_rich
+
+if TYPE_CHECKING:  # the results store (pandas) is imported by the command that reads it, not by --help
+    import pandas as pd
 
 
 def print_table(summary: pd.DataFrame, record: dict, fmt: str, title: str | None = None) -> None:
@@ -41,6 +42,9 @@ def _print_rows(summary: pd.DataFrame, record: dict, fmt: str, title: str | None
 @click.option("--by-area", is_flag=True, help="One table per hole-area bin (10-20 %, ..., 50-60 %), for irregular masks.")
 def table_command(results_dir: Path, fmt: str, grid_rows: int, by_area: bool) -> None:
     """Print (and rewrite) the table of a results directory."""
+    from ..reports import write_reports
+    from ..results import ResultsStore
+
     reports = write_reports(ResultsStore(results_dir), grid_rows)
     if not by_area:
         print_table(reports.summary, reports.record, fmt)

@@ -11,9 +11,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from .. import registry
 from ..masks import MASK_KINDS
+from ..training.config import PRECISIONS, build_config
 from . import key_value_pairs
-from ..training.config import PRECISIONS
 
 
 #: seconds between progress lines when stderr is not a terminal
@@ -88,9 +89,11 @@ class RichTrainingProgress:
 @click.option("-o", "--option", "option_values", multiple=True, help="Method option KEY=VALUE (repeatable), e.g. -o variant=local.")
 def train_command(method, config_file, option_values, **settings):
     """Train METHOD with the shared engine; resumable, multi-GPU with torchrun."""
-    from ..training import TrainingInterrupted, build_config, train
+    registry.method_class(method)  # a mistyped name fails here, before the engine imports torch
     settings["options"] = dict(key_value_pairs(option_values, "-o"))
     config = build_config(method, config_file, settings)
+    from ..training import TrainingInterrupted, train  # torch: imported once the arguments are known to be good
+
     console = Console(stderr=True)
     display = RichTrainingProgress(console, method)
     try:
@@ -108,7 +111,6 @@ def train_command(method, config_file, option_values, **settings):
 
 def compare_command(config, run_dir: Path) -> str:
     """The ``compare`` command that scores the run on a split it did not train on (with ``--root`` when given)."""
-    from .. import registry
     from ..errors import InpaintbenchError
 
     words = ["inpaintbench", "compare", "--dataset", config.dataset]

@@ -24,18 +24,18 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .. import registry
 from ..errors import InpaintbenchError
 from ..protocol import Protocol
-from ..results import write_atomic
-from ..runner import RunSpec
-from ..training import TrainConfig
-from .directory import ExperimentDir
-from .figures import plot_losses, write_training_progress
+from ..training.config import TrainConfig
 from .stages import Entry, Hooks, Runtime, ensure_trained, evaluate_entries, torchrun_group
+
+# The results store, the harness and the figures (pandas, matplotlib) are imported
+# when an experiment runs: the CLI reads TABLE_VI_METHODS while it only builds --help.
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Table VI's rows in the paper's order
 TABLE_VI_METHODS = ("patchmatch", "context-encoder", "glcic", "ours")
@@ -90,7 +90,7 @@ class Comparison:
         """Training steps of ``entry``'s row: ``steps``, or enough batches to see ``images`` images."""
         if self.steps is not None:
             return self.steps
-        batch = self.batch_size or registry.method_class(entry.method).Recipe.batch_size
+        batch = self.batch_size or registry.method_class(entry.method).recipe_class().batch_size
         return -(-self.images // batch)
 
     def settings(self) -> dict:
@@ -147,6 +147,10 @@ def run_comparison(comparison: Comparison, out: Path, runtime: Runtime = Runtime
 
 
 def _run_comparison(comparison: Comparison, out: Path, runtime: Runtime, hooks: Hooks) -> ComparisonResult:
+    from ..runner import RunSpec
+    from .directory import ExperimentDir
+    from .figures import plot_losses, write_training_progress
+
     directory = ExperimentDir(out, comparison.experiment)
     if directory.begin(comparison.settings()):
         hooks.say(f"continuing the {comparison.experiment} experiment in {out}")
@@ -202,5 +206,7 @@ def _train_config(comparison: Comparison, entry: Entry, train_split: str, out: P
 
 
 def _copy(source: Path, target: Path) -> Path:
+    from ..results import write_atomic
+
     write_atomic(target, source.read_bytes())
     return target

@@ -43,7 +43,7 @@ from torch import nn
 from .. import registry
 from ..datasets.base import manifest_hash
 from ..errors import CheckpointError, InpaintbenchError
-from ..methods import parse_options
+from ..methods import TrainableMethod, parse_options
 from ..provenance import versions
 from ..results import write_atomic
 from ..training import checkpoint
@@ -51,6 +51,7 @@ from ..training.distributed import pick_device
 from ..training.recipe import TrainingRecipe, adam
 from .accuracy_report import write_accuracy_reports
 from .directory import ExperimentDir
+from .encoder_study_config import StudyConfig  # apart, so that --help shows its defaults without torch
 
 DATASET = "cifar10"
 EXPERIMENT = "encoder-study"
@@ -59,7 +60,8 @@ STUDY_RECORD = "study.json"
 STATE_FILE = "state.pt"
 STATE_FORMAT = "inpaintbench-encoder-study"
 STATE_VERSION = 1
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
+#: the autocast dtype of each --precision
+AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16}
 #: how the study treats every encoder alike, recorded in study.json
 PROTOCOL = {
     "augmentation": "random horizontal flip, p=0.5, order and flips drawn from (seed, epoch)",
@@ -68,48 +70,6 @@ PROTOCOL = {
     "optimizer": "Adam, no learning-rate schedule, no weight decay",
     "loss": "cross-entropy",
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class StudyConfig:
-    """What ``inpaintbench experiment encoder-study`` runs; the defaults are the study's."""
-
-    #: CIFAR-10 root (else its environment variable or the config file)
-    root: str | Path | None = None
-    methods: tuple[str, ...] = ("ours", "glcic")
-    #: method options as command-line strings, per method: ``{"ours": {"width": "0.25"}}``
-    options: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
-    epochs: int = 20
-    batch_size: int = 128
-    lr: float = 1e-3
-    betas: tuple[float, float] = (0.9, 0.999)
-    seed: int = 0
-    #: the encoders' input side (CIFAR's 32x32 images are upsampled to it)
-    image_size: int = 128
-    device: str = "auto"
-    precision: str = "fp32"
-    #: use only the first N training / test images (quick runs)
-    limit_train: int | None = None
-    limit_test: int | None = None
-    #: experiment directory (default: experiments/encoder-study-s<seed>)
-    out: str | Path | None = None
-
-    def __post_init__(self) -> None:
-        if not self.methods or len(set(self.methods)) != len(self.methods):
-            raise InpaintbenchError(f"--methods {','.join(self.methods)!r}: name each method once")
-        unused = [name for name in self.options if name not in self.methods]
-        if unused:
-            raise InpaintbenchError(f"options given for {unused[0]!r}, which is not among --methods ({', '.join(self.methods)})")
-        if self.precision not in PRECISIONS:
-            raise InpaintbenchError(f"--precision {self.precision!r}: choose one of {', '.join(PRECISIONS)}")
-        if self.epochs < 1 or self.batch_size < 2 or self.lr <= 0:
-            raise InpaintbenchError("--epochs must be at least 1, --batch-size at least 2 and --lr positive")
-        if (self.limit_train is not None and self.limit_train < 2) or (self.limit_test is not None and self.limit_test < 1):
-            raise InpaintbenchError("--limit-train must be at least 2 (batch norm needs two images) and --limit-test at least 1")
-
-    @property
-    def directory(self) -> Path:
-        return Path(self.out) if self.out is not None else Path("experiments") / f"encoder-study-s{self.seed}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,11 +182,18 @@ class _Study:
         )
 
 
+def _recipe_class(cls: type) -> type[TrainingRecipe] | None:
+    """The recipe of a trainable method (imported on first use); None for any other method."""
+    if not issubclass(cls, TrainableMethod) or getattr(cls, "Recipe", None) is None:
+        return None
+    return cls.recipe_class()
+
+
 def studied_methods() -> list[str]:
     """Registered methods whose recipe implements ``encoder()``."""
     return [
         entry.name for entry in registry.list_methods()
-        if getattr(getattr(entry.cls, "Recipe", None), "encoder", TrainingRecipe.encoder) is not TrainingRecipe.encoder
+        if getattr(_recipe_class(entry.cls), "encoder", TrainingRecipe.encoder) is not TrainingRecipe.encoder
     ]
 
 
@@ -235,7 +202,7 @@ def _resolve_encoders(config: StudyConfig) -> tuple[dict[str, TrainingRecipe], d
     recipes, encoders = {}, {}
     for name in config.methods:
         cls = registry.method_class(name)
-        recipe_cls = getattr(cls, "Recipe", None)
+        recipe_cls = _recipe_class(cls)
         options = parse_options(cls, config.options.get(name, {}))
         recipe = recipe_cls(options, config.image_size) if recipe_cls is not None else None
         with torch.device("meta"):
@@ -372,7 +339,7 @@ class _Trainer:
         self.on_epoch = on_epoch
         self.make_progress = progress
         self.path = _state_path(study, method)
-        self.autocast_dtype = PRECISIONS[self.config.precision]
+        self.autocast_dtype = AUTOCAST_DTYPES[self.config.precision]
 
     def run(self) -> int:
         """Epochs trained by this call (0 when the encoder was already done)."""

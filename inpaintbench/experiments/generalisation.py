@@ -19,18 +19,18 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .. import registry
 from ..errors import InpaintbenchError
 from ..protocol import Protocol
-from ..results import write_atomic
-from ..runner import RunSpec
 from ..tables import to_csv, to_latex, to_markdown
-from ..training import checkpoint
-from .directory import ExperimentDir
 from .stages import Entry, Hooks, Runtime, evaluate_entries, torchrun_group
+
+# The results store, the harness (pandas) and checkpoints (torch) are imported
+# when the study runs, so that the CLI checks its arguments without them.
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +67,8 @@ class Generalisation:
         named = [(t.dataset, t.split) for t in self.targets]
         if len(set(named)) != len(named):
             raise InpaintbenchError("generalisation: a dataset and split is named twice with --on")
+        for entry in self.entries:
+            registry.method_class(entry.method)  # an unknown method fails now, not after the first dataset
 
     def settings(self) -> dict:
         values = dataclasses.asdict(self)
@@ -90,6 +92,8 @@ def entries_for(checkpoints: list[tuple[str, str]], methods: list[str], options:
 
 def trained_dataset(method: str, run: Path) -> str:
     """``dataset`` a run was trained on, from its config.json (or, for a bare file, the checkpoint itself)."""
+    from ..training import checkpoint
+
     config = run / "config.json"
     if config.is_file():
         return json.loads(config.read_text())["config"]["dataset"]
@@ -112,6 +116,12 @@ def run_generalisation(study: Generalisation, out: Path, runtime: Runtime = Runt
 
 
 def _run_generalisation(study: Generalisation, out: Path, runtime: Runtime, hooks: Hooks) -> GeneralisationResult:
+    import pandas as pd
+
+    from ..results import write_atomic
+    from ..runner import RunSpec
+    from .directory import ExperimentDir
+
     directory = ExperimentDir(out, "generalisation")
     if directory.begin(study.settings()):
         hooks.say(f"continuing the generalisation experiment in {out}")

@@ -17,19 +17,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from .. import registry
-from ..datasets.base import Dataset
 from ..errors import InpaintbenchError
-from ..methods import Method
-from ..reports import Reports, write_reports
-from ..results import ResultsStore
-from ..parallel import MethodSpec, evaluate_parallel
-from ..runner import Report, RunSpec
-from ..sharding import Ranks, evaluate_shard, merge_shards, process_group, ranks_from_environment, shard_dir
-from ..training import TrainConfig, TrainResult, distributed, train
-from ..training.checkpoint import CHECKPOINT_FILE, MODEL_FILE
+
+# The stages import the engine (torch) and the results store (pandas) when they
+# run: the CLI subclasses Hooks and reads Runtime while it only builds --help.
+if TYPE_CHECKING:
+    from ..datasets.base import Dataset
+    from ..methods import Method
+    from ..reports import Reports
+    from ..results import ResultsStore
+    from ..runner import Report, RunSpec
+    from ..sharding import Ranks
+    from ..training import TrainConfig, TrainResult
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,8 @@ class Hooks:
         """A line about what the experiment is doing (skipped stages, outputs)."""
 
     def train(self, config: TrainConfig) -> TrainResult:
+        from ..training import train
+
         return train(config)
 
     def evaluate(
@@ -86,6 +90,8 @@ class Hooks:
 @contextlib.contextmanager
 def torchrun_group(device: str) -> Iterator[None]:
     """Under torchrun, one process group for a whole experiment (its rendezvous cannot be joined twice)."""
+    from ..training import distributed
+
     processes = distributed.start(device)
     try:
         yield
@@ -95,6 +101,8 @@ def torchrun_group(device: str) -> Iterator[None]:
 
 def ensure_trained(config: TrainConfig, hooks: Hooks) -> Path:
     """The finished run of ``config``: found, resumed or trained; returns its directory."""
+    from ..training.checkpoint import CHECKPOINT_FILE, MODEL_FILE
+
     run_dir = config.run_dir()
     if (run_dir / MODEL_FILE).exists():
         hooks.say(f"{config.method}: trained run found in {run_dir}, not retraining")
@@ -121,6 +129,11 @@ def evaluate_entries(
     ``torchrun`` each rank scores its shard and rank 0 merges them; the other
     ranks get None (rank 0 alone writes what follows).
     """
+    from ..parallel import MethodSpec, evaluate_parallel
+    from ..reports import write_reports
+    from ..results import ResultsStore
+    from ..sharding import ranks_from_environment
+
     methods, specs, unavailable = {}, {}, {}
     ranks = ranks_from_environment()
     if ranks is not None and runtime.device != "cpu":
@@ -157,6 +170,9 @@ def evaluate_entries(
 def _evaluate_rank_shard(ranks: Ranks, spec: RunSpec, methods: dict[str, Method], store: ResultsStore,
                          unavailable: dict[str, str], hooks: Hooks) -> bool:
     """Under torchrun: this rank scores its shard, all wait, rank 0 merges; True on rank 0."""
+    from ..results import ResultsStore
+    from ..sharding import evaluate_shard, merge_shards, process_group, shard_dir
+
     spec = dataclasses.replace(spec, shard=ranks.shard)
     with process_group(ranks) as barrier:
         if barrier is None:

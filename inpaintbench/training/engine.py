@@ -105,7 +105,7 @@ def plan(config: TrainConfig) -> Plan:
         trainable = ", ".join(e.name for e in registry.list_methods() if getattr(e.cls, "trainable", False)) or "none"
         raise InpaintbenchError(f"method {config.method!r} is not trainable (trainable methods: {trainable})")
     options = parse_options(method_cls, config.options)
-    recipe = method_cls.Recipe(options, config.image_size)
+    recipe = method_cls.recipe_class()(options, config.image_size)
     config = dataclasses.replace(config, mask=config.mask or recipe.masks[0])
     mask_kind = MaskSpec.parse(config.mask).kind
     if mask_kind not in recipe.masks:

@@ -12,8 +12,8 @@ from inpaintbench import Method
 
 @dataclasses.dataclass(frozen=True)
 class OpenCVOptions:
-    #: neighbourhood radius in pixels (3 is the common benchmark setting)
-    radius: int = 3
+    radius: int = dataclasses.field(default=3, metadata={
+        "help": "radius (px) of the neighbourhood each hole pixel is filled from (3 is the common benchmark setting)"})
 
 
 class _OpenCVInpaint(Method):

@@ -1,8 +1,9 @@
 """Context Encoder (Pathak et al., CVPR 2016): the authors' released Torch recipe, trained on the benchmark's input.
 
 One module per concern: :mod:`.networks` (layers), :mod:`.hole` (the erased
-region, its mean-colour fill and the band-weighted L2), :mod:`.recipe`
-(options, optimisers, training step), :mod:`.method` (inference).
+region, its mean-colour fill and the band-weighted L2), :mod:`.options` (what
+``-o`` sets, imported without torch), :mod:`.recipe` (optimisers, training
+step), :mod:`.method` (inference).
 
 Training and the benchmark disagree about the hole in the release.  It erases
 only the inner 56x56 of the 64x64 center and shows the network the 4-px band

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from inpaintbench import TrainableMethod
 
-from .recipe import ContextEncoderOptions, ContextEncoderRecipe
+from .options import ContextEncoderOptions
 
 
 class ContextEncoder(TrainableMethod):
     name = "context-encoder"
     summary = "Pathak et al. 2016: context encoder (4000-d code) + patch discriminator, the released recipe on the benchmark's input"
     Options = ContextEncoderOptions
-    Recipe = ContextEncoderRecipe
+    Recipe = "inpaintbench_context_encoder.recipe:ContextEncoderRecipe"  # imported on first use: it needs torch
 
     def variant(self) -> str:
         """Tables mark a model trained as the release does (visible band, 350-px crops): not comparable."""

@@ -19,49 +19,17 @@ generator; batch 64; random flips.
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch.nn.functional as F
 
-from inpaintbench.errors import InpaintbenchError
 from inpaintbench.training import Phase, Schedule, StepContext, TrainingRecipe
 from inpaintbench.training.gan import center_box, dcgan_init, gan_loss, paste_center
 from inpaintbench.training.recipe import adam
 
 from .hole import band_weights, fill_mean, shrink, weighted_l2
 from .networks import Discriminator, Generator
+from .options import ContextEncoderOptions  # the options live apart, so that listings need no torch
 
-
-@dataclasses.dataclass(frozen=True)
-class ContextEncoderOptions:
-    #: visible band (px) inside the 64x64 center in training; 0 (default) erases it all, as the
-    #: benchmark's input does; the release's 4 trains on an input the benchmark never gives
-    overlap: int = 0
-    #: width (px) of the predicted patch's outer band that the L2 weighs ``band_weight`` times (the release: 4)
-    loss_band: int = 4
-    #: L2 weight of that band relative to the inner pixels (the release's overlapL2Weight)
-    band_weight: float = 10.0
-    #: λ in (1 - λ)·L2 + λ·adversarial (the release's 1 - wtl2); 0 trains without a discriminator
-    lambda_adv: float = 0.001
-    #: the generator's learning rate is this times the discriminator's (--lr)
-    generator_lr_factor: float = 10.0
-    #: channel multiplier (1.0 is the release; smaller for quick experiments and tests)
-    width: float = 1.0
-    #: size of the code between encoder and decoder
-    bottleneck: int = 4000
-
-    def __post_init__(self):
-        problems = [
-            (not 0 <= self.overlap < 32, f"overlap must be 0 to 31 px (the hole is 64 px wide), got {self.overlap}"),
-            (not 0 <= self.loss_band < 32, f"loss_band must be 0 to 31 px (the patch is 64 px wide), got {self.loss_band}"),
-            (self.band_weight <= 0, f"band_weight must be positive, got {self.band_weight}"),
-            (not 0 <= self.lambda_adv < 1, f"lambda_adv must be in [0, 1), got {self.lambda_adv}"),
-            (self.generator_lr_factor <= 0, f"generator_lr_factor must be positive, got {self.generator_lr_factor}"),
-            (self.width <= 0 or self.bottleneck < 1, "width must be positive and bottleneck at least 1"),
-        ]
-        for failed, message in problems:
-            if failed:
-                raise InpaintbenchError(f"method 'context-encoder': {message}")
+__all__ = ["ContextEncoderOptions", "ContextEncoderRecipe"]
 
 
 class ContextEncoderRecipe(TrainingRecipe):

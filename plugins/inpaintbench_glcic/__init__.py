@@ -1,8 +1,9 @@
 """GLCIC (Iizuka, Simo-Serra & Ishikawa 2017, "Globally and Locally Consistent Image Completion").
 
 One module per concern: :mod:`.networks` (layers), :mod:`.patches` (where the
-local discriminator looks), :mod:`.recipe` (options, schedule, training step),
-:mod:`.postprocess` (Telea + Poisson blending), :mod:`.method` (inference).
+local discriminator looks), :mod:`.options` (what ``-o`` sets, imported without
+torch), :mod:`.recipe` (schedule, training step), :mod:`.postprocess` (Telea +
+Poisson blending), :mod:`.method` (inference).
 
 Deviations from the paper and the authors' release (docs/methods.md says why):
 128x128 images with a 64x64 local patch (the paper: 256 / 128), so both

@@ -9,14 +9,14 @@ import numpy as np
 from inpaintbench import TrainableMethod
 
 from .postprocess import blend_into_surroundings
-from .recipe import GlcicOptions, GlcicRecipe
+from .options import GlcicOptions
 
 
 class Glcic(TrainableMethod):
     name = "glcic"
     summary = "Iizuka et al. 2017: dilated completion network, local + global discriminators, Telea + Poisson post-processing"
     Options = GlcicOptions
-    Recipe = GlcicRecipe
+    Recipe = "inpaintbench_glcic.recipe:GlcicRecipe"  # imported on first use: it needs torch
     inference_options = ("postprocess",)
 
     def inpaint(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:

@@ -18,7 +18,6 @@ and a resumed run repeats an uninterrupted one exactly.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import numpy as np
@@ -31,28 +30,10 @@ from inpaintbench.training.gan import gan_loss
 from inpaintbench.training.schedule import parse_fractions
 
 from .networks import CompletionEncoder, CompletionNetwork, ContextDiscriminator
+from .options import GlcicOptions
 from .patches import crop, local_boxes, patch_side
 
 log = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class GlcicOptions:
-    #: run fractions of the three phases (completion network, discriminators, joint): the paper's 90k/10k/400k
-    phases: str = "0.18,0.02,0.8"
-    #: α, the weight of the adversarial loss in the joint phase
-    alpha: float = 0.0004
-    #: Telea + Poisson blending of the completion (inference only; the user's value wins over the checkpoint's)
-    postprocess: bool = True
-    #: training images averaged for the mean pixel that fills the hole (a seeded subset when there are more)
-    mean_images: int = 1000
-    #: channel multiplier (1.0 is the paper; smaller for quick experiments and tests)
-    width: float = 1.0
-
-    def __post_init__(self):
-        if self.width <= 0 or self.alpha < 0 or self.mean_images < 1:
-            raise InpaintbenchError("method 'glcic': width must be positive, alpha non-negative and mean_images at least 1")
-        parse_fractions(self.phases, 3)
 
 
 class GlcicRecipe(TrainingRecipe):

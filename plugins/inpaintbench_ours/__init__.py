@@ -2,7 +2,8 @@
 trained against a local and a global discriminator with a three-phase curriculum.
 
 One module per concern: :mod:`.networks` (layers, as docs/methods.md lists them),
-:mod:`.recipe` (options, schedule, training step), :mod:`.method` (inference).
+:mod:`.options` (what ``-o`` sets, imported without torch),
+:mod:`.recipe` (schedule, training step), :mod:`.method` (inference).
 """
 
 from inpaintbench import hookimpl

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from inpaintbench import TrainableMethod
 
-from .recipe import OursOptions, OursRecipe
+from .options import OursOptions
 
 
 class Ours(TrainableMethod):
     name = "ours"
     summary = "the paper's context encoder (1x1 conv, 4000-d code) with local + global discriminators"
     Options = OursOptions
-    Recipe = OursRecipe
+    Recipe = "inpaintbench_ours.recipe:OursRecipe"  # imported on first use: it needs torch
 
     def variant(self) -> str:
         """Table VII's ablations are named in tables; the full model is plain ``ours``."""
         return {"ce": "encoder-decoder only", "local": "+ local discriminator"}.get(self.options.variant, "")
-

@@ -10,41 +10,16 @@ discriminators on real vs. (detached) predicted samples, then the generator.
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch.nn.functional as F
 
-from inpaintbench.errors import InpaintbenchError
 from inpaintbench.training import Phase, Ramp, Schedule, StepContext, TrainingRecipe
 from inpaintbench.training.gan import center_box, dcgan_init, gan_loss, paste_center
 from inpaintbench.training.schedule import parse_fractions
 
 from .networks import Encoder, Generator, UnitRangeEncoder, global_discriminator, local_discriminator
+from .options import OursOptions  # the options live apart, so that listings need no torch
 
-VARIANTS = ("ce", "local", "full")
-
-
-@dataclasses.dataclass(frozen=True)
-class OursOptions:
-    #: Table VII ablation: ``ce`` encoder-decoder only, ``local`` + D_L, ``full`` + D_L + D_G
-    variant: str = "full"
-    #: run fractions of the three phases (reconstruction, + local, + global)
-    phases: str = "0.4,0.3,0.3"
-    #: λ2, reached at the end of phase 2 (linear ramp from 0)
-    lambda_local: float = 0.001
-    #: λ3, reached at the end of phase 3 (linear ramp from 0)
-    lambda_global: float = 0.001
-    #: channel multiplier (1.0 is the paper; smaller for quick experiments and tests)
-    width: float = 1.0
-    #: size of the code between encoder and decoder
-    bottleneck: int = 4000
-
-    def __post_init__(self):
-        if self.variant not in VARIANTS:
-            raise InpaintbenchError(f"method 'ours': variant {self.variant!r} is not one of {', '.join(VARIANTS)}")
-        if self.width <= 0 or self.bottleneck < 1:
-            raise InpaintbenchError("method 'ours': width must be positive and bottleneck at least 1")
-        parse_fractions(self.phases, 3)
+__all__ = ["OursOptions", "OursRecipe"]
 
 
 class OursRecipe(TrainingRecipe):

@@ -2,7 +2,8 @@
 
 Modules: ``pyramid`` (hole-aware pyramid and the coarsest level's smooth fill),
 ``nnf`` (vectorised PatchMatch fields), ``completion`` (EM and voting),
-``method`` (options and the registered Method).  Registered through the
+``schedule`` (its parameters, importable without torch), ``method`` (options
+and the registered Method).  Registered through the
 ``inpaintbench`` entry-point group like any outside plugin.
 """
 

@@ -19,41 +19,18 @@ distance and the known pixels around the hole drive the first matches.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import torch
 
 from . import nnf, pyramid
 from .nnf import Field, Geometry
+from .schedule import Schedule
 
 #: weight of still-unknown target pixels in the distance of the first E step
 UNKNOWN_WEIGHT = 0.05
 #: the vote's similarity weight is exp(-d / (2 sigma^2)) with sigma^2 this
 #: quantile of the image's patch distances (Wexler et al. use the 75th percentile)
 SIGMA_QUANTILE = 0.75
-
-
-@dataclasses.dataclass(frozen=True)
-class Schedule:
-    """The parameters of one completion (the method's options, minus the device)."""
-
-    patch_size: int = 7
-    min_size: int = 32
-    levels: int = 0
-    em_iterations: int = 1
-    em_iterations_per_level: int = 2
-    search_iterations: int = 7
-    gradient_weight: float = 0.0
-    seed: int = 0
-
-    def em_steps(self, level: int) -> int:
-        """EM iterations at ``level`` (0 = finest)."""
-        return self.em_iterations + self.em_iterations_per_level * level
-
-    def passes(self, level: int) -> int:
-        """PatchMatch passes per E step at ``level``."""
-        return min(self.search_iterations, 1 + level)
 
 
 def complete(images: np.ndarray, masks: np.ndarray, schedule: Schedule, device: str = "cpu") -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 from inpaintbench import Method
 from inpaintbench.errors import InpaintbenchError
 
-from .completion import Schedule, complete
+from .schedule import Schedule
 
 #: images completed together on CUDA (on CPU one at a time: a batch gains nothing there)
 CUDA_BATCH = 32
@@ -19,15 +19,7 @@ CUDA_BATCH = 32
 class PatchMatchOptions(Schedule):
     """Defaults: 7x7 patches, the reference's per-level schedule, pyramid down to 32 px.
 
-    - ``patch_size``: side of the square patches (odd, >= 3)
-    - ``min_size``: the coarsest level's shorter side stays at least this (pixels)
-    - ``levels``: at most this many pyramid levels (0: as many as ``min_size`` allows)
-    - ``em_iterations``, ``em_iterations_per_level``: EM iterations at level L
-      (0 = finest) are ``em_iterations + em_iterations_per_level * L``
-    - ``search_iterations``: PatchMatch passes per EM step are ``min(this, 1 + L)``
-    - ``gradient_weight``: weight of the x/y luminance gradients in the patch
-      distance (0: colour only)
-    - ``seed``: the random search's seed; a result is a function of (image, mask, options)
+    ``inpaintbench methods patchmatch`` shows each field's help.
     """
 
     def __post_init__(self):
@@ -56,6 +48,8 @@ class PatchMatch(Method):
     Options = PatchMatchOptions
 
     def inpaint(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        from .completion import complete  # imports torch: not when methods are only listed
+
         step = CUDA_BATCH if self.device == "cuda" else 1
         parts = [complete(images[k : k + step], masks[k : k + step], self.options, self.device) for k in range(0, len(images), step)]
         return np.concatenate(parts) if parts else images.copy()
