@@ -12,6 +12,10 @@ can report the item and skip it.
 
 from __future__ import annotations
 
+import io
+import os
+import stat
+import warnings
 from os import PathLike
 
 import cv2
@@ -21,6 +25,16 @@ from .errors import ImageReadError
 
 #: the smallest side a method can work with (a mask needs pixels around the hole)
 MIN_SIDE = 8
+#: images with more pixels than this are skipped unread: a 3 MB PNG can claim 30000x30000 px (5 GB decoded)
+DEFAULT_MAX_PIXELS = 150_000_000
+#: the environment variable that raises (or lowers) that limit; ``--max-pixels`` sets it for worker processes too
+MAX_PIXELS_VARIABLE = "INPAINTBENCH_MAX_PIXELS"
+
+
+def max_pixels() -> int:
+    """The pixel limit in force: ``INPAINTBENCH_MAX_PIXELS``, else :data:`DEFAULT_MAX_PIXELS`."""
+    value = os.environ.get(MAX_PIXELS_VARIABLE, "")
+    return int(value) if value.strip().isdigit() else DEFAULT_MAX_PIXELS
 
 
 def read_image(path: str | PathLike[str]) -> np.ndarray:
@@ -30,6 +44,9 @@ def read_image(path: str | PathLike[str]) -> np.ndarray:
     cannot open non-ASCII paths on every platform.
     """
     try:
+        kind = os.stat(path).st_mode
+        if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):  # a FIFO would block the run forever
+            raise ImageReadError(str(path), "not a regular file (a pipe, socket or device)")
         data = np.fromfile(path, dtype=np.uint8)
     except FileNotFoundError:
         raise ImageReadError(str(path), "no such file") from None
@@ -54,10 +71,45 @@ def decode_image(data: bytes, source: str) -> np.ndarray:
 def _decode(buffer: np.ndarray, source: str) -> np.ndarray:
     if buffer.size == 0:
         raise ImageReadError(source, "empty file")
+    _check_pixel_count(buffer, source)
     image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ImageReadError(source, "not a decodable image (corrupt, truncated or unsupported format)")
     return to_rgb8(image, source)
+
+
+def header_size(buffer: np.ndarray) -> tuple[int, int] | None:
+    """(width, height) from the file's header, without decoding pixels; None when Pillow does not know the format."""
+    from PIL import Image
+
+    def read() -> tuple[int, int]:
+        with Image.open(io.BytesIO(buffer.tobytes())) as header:
+            return header.size
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            return read()
+        except Image.DecompressionBombError:  # Pillow's own limit: read the size past it, we apply ours
+            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            try:
+                return read()
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved
+        except Exception:  # not a format Pillow reads (OpenCV may): no header check
+            return None
+
+
+def _check_pixel_count(buffer: np.ndarray, source: str) -> None:
+    size = header_size(buffer)
+    limit = max_pixels()
+    if size is not None and size[0] * size[1] > limit:
+        width, height = size
+        raise ImageReadError(
+            source,
+            f"{width}x{height} is {width * height:,} pixels, above the limit of {limit:,} "
+            f"(not decoded; raise it with --max-pixels or {MAX_PIXELS_VARIABLE})",
+        )
 
 
 def to_rgb8(image: np.ndarray, source: str) -> np.ndarray:

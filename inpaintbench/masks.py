@@ -65,7 +65,7 @@ class MaskSpec:
 
 def item_rng(seed: int, item_id: str, protocol_key: str) -> np.random.Generator:
     """A generator that depends only on (seed, item, protocol), the same on every platform."""
-    digest = hashlib.sha256(f"{seed}\x00{protocol_key}\x00{item_id}".encode()).digest()
+    digest = hashlib.sha256(f"{seed}\x00{protocol_key}\x00{item_id}".encode("utf-8", "surrogateescape")).digest()
     return np.random.default_rng(np.random.SeedSequence(list(np.frombuffer(digest, dtype=np.uint32))))
 
 

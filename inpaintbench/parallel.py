@@ -21,7 +21,10 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import signal
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -162,11 +165,13 @@ class _Job:
     methods: dict[str, MethodSpec]
     root: Path
     threads: int  # torch and OpenCV threads
+    parent: int = dataclasses.field(default_factory=os.getpid)  # the process whose death ends the worker
 
 
 def _work(job: _Job, index: int, count: int, messages) -> None:
     """A worker process: shard ``index`` of ``count``; reports progress, then its Report or its error, on ``messages``."""
     try:
+        _die_with_parent(job.parent)
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads OpenMP, just below
         import cv2
         import torch
@@ -183,6 +188,29 @@ def _work(job: _Job, index: int, count: int, messages) -> None:
     except BaseException as error:
         messages.put(("done", index, _one_line(error)))
         raise SystemExit(1) from None
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the parent dies, even by ``kill -9``: a stray worker would race the rerun for the same files.
+
+    Linux delivers SIGKILL on the parent's death (``PR_SET_PDEATHSIG``); elsewhere
+    a thread notices that the parent changed.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        set_death_signal = 1  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(set_death_signal, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="inpaintbench-parent-watch", daemon=True).start()
 
 
 def _listen(messages, advance: Callable[[int], None], results: dict[int, Any]) -> None:

@@ -5,9 +5,11 @@ Layout of ``OUT/``::
     run.json                  what was run: versions, seed, protocol, dataset, manifest, methods
     scores/<method>.jsonl     one JSON row per scored image, appended batch by batch
     failures.jsonl            unreadable items and method errors, with the reason
+    items.jsonl               a fingerprint of each item's benchmark image: a rerun on changed images is refused
+    .lock                     held by the run writing here (names its process)
     images/<method>/<item>.png  completed images (all for ``run``, the grid's for ``compare``)
     images/{input,mask,target}/<item>.png  what the methods saw, the hole (white) and the truth, for the same items
-    table.{csv,md,tex}, scores.csv, grid.png   derived; rewritten atomically at the end
+    table.{csv,md,tex}, scores.csv, grid.png, report.html   derived; rewritten atomically at the end
 
 Rows are appended and flushed per batch; a crash can at worst leave one torn
 last line, which the reader ignores and the next append cuts off.  Whole files
@@ -16,11 +18,15 @@ are written to a temporary name and renamed, so they are never half-written.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import json
 import os
+import socket
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -29,6 +35,10 @@ import pandas as pd
 from .errors import ResultsError
 
 RUN_RECORD = "run.json"
+#: the fingerprint of every scored item's benchmark image, so that a rerun on changed images is refused
+ITEMS_FILE = "items.jsonl"
+#: held (flock) by the run writing into the directory
+LOCK_FILE = ".lock"
 #: images/<kind>/ folders the harness writes itself; no method may take these names
 MASK_KIND = "mask"
 REFERENCE_KINDS = ("input", "target", MASK_KIND)
@@ -39,8 +49,9 @@ COMPATIBILITY_KEYS = ("dataset", "split", "protocol", "seed", "metrics")
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write a whole file so that readers see the old content or the new, never a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    # a short prefix: the file's own name may already be near the 255-byte limit
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{_short(path.name, 40)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -65,13 +76,35 @@ def mask_pixels(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, np.uint8(255), np.uint8(0))
 
 
+#: longest file name component written (most file systems allow 255 bytes; temporary names need a few more)
+MAX_NAME_BYTES = 200
+
+
 def item_filename(item_id: str) -> PurePosixPath:
-    """A relative PNG path for an item id; ids never escape the results directory."""
+    """A relative PNG path for an item id; ids never escape the results directory.
+
+    A name too long for the file system is cut and given a hash of the whole
+    id, so two long ids stay apart.
+    """
     parts = [part for part in PurePosixPath(item_id).parts if part not in ("", ".", "..", "/")]
     if not parts:
         parts = ["item"]
-    stem = PurePosixPath(*parts)
-    return stem.with_name(stem.name + ".png") if stem.suffix.lower() not in {".png"} else stem
+    name = parts[-1] if parts[-1].lower().endswith(".png") else parts[-1] + ".png"
+    parts = [_fit_name(part) for part in parts[:-1]] + [_fit_name(name, ".png")]
+    return PurePosixPath(*parts)
+
+
+def _fit_name(name: str, suffix: str = "") -> str:
+    if len(name.encode("utf-8", "surrogateescape")) <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"{_short(name, MAX_NAME_BYTES - 40)}~{digest}{suffix}"
+
+
+def _short(name: str, limit: int) -> str:
+    """The longest prefix of ``name`` that takes at most ``limit`` bytes (never cutting a character)."""
+    encoded = name.encode("utf-8", "surrogateescape")[:limit]
+    return encoded.decode("utf-8", "ignore") if len(encoded) == limit else name
 
 
 def read_json_record(path: Path) -> dict[str, Any] | None:
@@ -112,11 +145,84 @@ def append_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
         os.fsync(handle.fileno())
 
 
+def _writes(function):
+    """A write of the results directory that fails (full disk, lost permission) is the harness's
+    one-line error naming the file, never a method's failure."""
+
+    @functools.wraps(function)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return function(self, *args, **kwargs)
+        except OSError as error:
+            where = error.filename or self.root
+            raise ResultsError(
+                f"cannot write {where}: {error.strerror or error}; what was scored before is kept, "
+                "rerun the same command once that is fixed"
+            ) from None
+
+    return wrapper
+
+
+def prepare_directory(root: Path, option: str = "--out") -> None:
+    """Create ``root`` and prove it writable before any work, or raise a one-line error naming it."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise ResultsError(f"{option} {root} is a file, not a directory; choose another path")
+    probe = root / f".write-test-{os.getpid()}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as handle:  # a few blocks: a full disk fails here, not after an hour of work
+            handle.write(b"\0" * 65536)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise ResultsError(f"{option} {root}: {error.strerror or error}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
+
+
 class ResultsStore:
     """Reads and writes one results directory."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
+
+    @contextlib.contextmanager
+    def lock(self, part: str = "") -> Iterator[None]:
+        """Hold the directory (or one ``part`` of it, e.g. a shard) for one run: a second run gets a
+        one-line error naming this process.
+
+        An advisory ``flock`` on ``OUT/.lock[-part]``, released by the kernel
+        when the process ends however it ends, so a killed run never leaves it stuck.
+        """
+        prepare_directory(self.root)
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; runs are not protected from each other
+            yield
+            return
+        with open(self.root / (f"{LOCK_FILE}-{part}" if part else LOCK_FILE), "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                what = f"{self.root} ({part})" if part else str(self.root)
+                raise ResultsError(
+                    f"{what} is in use by {holder}, which is writing results there; wait for it to finish "
+                    "or use another --out"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- the run record ----------------------------------------------------------------
     @property
@@ -127,12 +233,16 @@ class ResultsStore:
         return read_json_record(self.record_path)
 
     def check_compatible(self, record: dict[str, Any]) -> None:
-        """Refuse to mix results of a different dataset, protocol, seed or metric into one table."""
+        """Refuse to mix results of a different dataset root, dataset, protocol, seed or metric into one table."""
         stored = self.read_record()
         why = incompatibility(stored, record) if stored is not None else None
+        before, now = (stored or {}).get("dataset_root"), record.get("dataset_root")
+        if not why and before and now and Path(before).is_absolute() and before != now:
+            why = f"results of the dataset root {before} (now {now}): the same file names may be other images"
         if why:
             raise ResultsError(f"{self.root} holds {why}; use another --out or remove that directory")
 
+    @_writes
     def write_record(self, record: dict[str, Any]) -> None:
         """Merge this run's record into the stored one (methods accumulate across reruns)."""
         stored = self.read_record() or {}
@@ -151,6 +261,7 @@ class ResultsStore:
     def scored_items(self, method: str) -> set[str]:
         return {row["item"] for row in read_jsonl(self.scores_path(method))}
 
+    @_writes
     def append_scores(self, method: str, rows: list[dict[str, Any]]) -> None:
         append_jsonl(self.scores_path(method), rows)
 
@@ -166,19 +277,34 @@ class ResultsStore:
         return pd.concat(frames, ignore_index=True).drop_duplicates(["method", "item"])
 
     # -- failures and images -----------------------------------------------------------
+    @_writes
     def append_failure(self, stage: str, error: str, method: str | None = None, items: list[str] | None = None) -> None:
         append_jsonl(self.root / "failures.jsonl", [{"stage": stage, "method": method, "items": items or [], "error": error}])
 
     def failures(self) -> list[dict[str, Any]]:
         return read_jsonl(self.root / "failures.jsonl")
 
+    # -- what each item was ------------------------------------------------------------
+    def item_fingerprints(self) -> dict[str, str]:
+        """item id -> fingerprint of the benchmark image it was scored on (first one recorded wins)."""
+        found: dict[str, str] = {}
+        for row in read_jsonl(self.root / ITEMS_FILE):
+            found.setdefault(row["item"], row["fingerprint"])
+        return found
+
+    @_writes
+    def append_fingerprints(self, fingerprints: dict[str, str]) -> None:
+        append_jsonl(self.root / ITEMS_FILE, [{"item": item, "fingerprint": value} for item, value in fingerprints.items()])
+
     def image_path(self, kind: str, item_id: str) -> Path:
         """Where the PNG of ``kind`` (a method name, ``input``, ``target`` or ``mask``) for an item lives."""
         return self.root / "images" / kind / item_filename(item_id)
 
+    @_writes
     def save_image(self, kind: str, item_id: str, rgb: np.ndarray) -> None:
         write_png_atomic(self.image_path(kind, item_id), rgb)
 
+    @_writes
     def save_mask(self, item_id: str, mask: np.ndarray) -> None:
         """The item's hole as a one-channel PNG, white = hole (the layout of LaMa's and most tools' masks)."""
         write_png_atomic(self.image_path(MASK_KIND, item_id), mask_pixels(mask))

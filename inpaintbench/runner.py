@@ -16,12 +16,13 @@ import dataclasses
 import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
 from .datasets.base import Dataset, manifest_hash
-from .errors import InpaintbenchError
+from .errors import InpaintbenchError, ResultsError
 from .methods import Method, check_output, composite
 from .metrics import SCORE_SETTINGS, score_batch
 from .predictions import PredictionFolder
@@ -74,9 +75,12 @@ class Batch:
     masks: np.ndarray  # (N, S, S) bool
     unreadable: list[tuple[str, str]]  # (item id, reason)
     masked: np.ndarray = dataclasses.field(init=False)  # what methods see: holes zeroed
+    #: per item, a hash of its benchmark image: what a results directory remembers it by
+    fingerprints: list[str] = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         self.masked = np.where(self.masks[..., None], np.uint8(0), self.targets)
+        self.fingerprints = [hashlib.sha256(target.tobytes()).hexdigest()[:16] for target in self.targets]
 
 
 @dataclasses.dataclass
@@ -104,7 +108,7 @@ def select_items(item_ids: list[str], limit: int | None, seed: int) -> list[str]
     """
     if limit is None or limit >= len(item_ids):
         return list(item_ids)
-    ranked = sorted(item_ids, key=lambda item: hashlib.sha256(f"{seed}\x00{item}".encode()).digest())
+    ranked = sorted(item_ids, key=lambda item: hashlib.sha256(f"{seed}\x00{item}".encode("utf-8", "surrogateescape")).digest())
     return sorted(ranked[:limit])
 
 
@@ -141,7 +145,7 @@ def run_record(spec: RunSpec, item_ids: list[str], methods: dict[str, Method], u
     return {
         "dataset": spec.dataset.name,
         "split": spec.dataset.split,
-        "dataset_root": str(spec.dataset.root) if spec.dataset.root else None,
+        "dataset_root": str(Path(spec.dataset.root).resolve()) if spec.dataset.root else None,
         "protocol": spec.protocol.describe(),
         "seed": spec.seed,
         "limit": spec.limit,
@@ -179,6 +183,7 @@ def evaluate(
     store.write_record(record)
 
     skip = skip or {}
+    fingerprints = store.item_fingerprints()
     done = {name: store.scored_items(name) | set(skip.get(name, ())) for name in methods}
     report = Report({n: 0 for n in methods}, {n: len(done[n] & set(item_ids)) for n in methods}, {}, [])
     keep = set(_spread(selected, spec.keep_images))  # on the whole selection: shards keep one run's grid
@@ -194,15 +199,17 @@ def evaluate(
         for item_id, reason in batch.unreadable:
             store.append_failure("read", reason, items=[item_id])
             report.unreadable.append((item_id, reason))
+        _check_fingerprints(store, batch, fingerprints)
         _save_references(store, batch, keep)
         for name, method in list(active.items()):
             todo = set(pending[name])
             rows = [k for k, i in enumerate(batch.ids) if i in todo]
             if rows:
                 try:
-                    report.scored[name] += _run_method(store, name, method, batch, rows, keep, report)
-                    failures_in_a_row[name] = 0
-                except Exception as error:  # a plugin's bug must not sink the other methods
+                    completion = _complete(name, method, batch, rows)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as error:  # a plugin's bug, even sys.exit(), must not sink the other methods
                     message = _one_line(error)
                     store.append_failure("inpaint", message, method=name, items=[batch.ids[k] for k in rows])
                     report.method_errors.setdefault(name, []).append((len(rows), message))
@@ -210,17 +217,32 @@ def evaluate(
                     if failures_in_a_row[name] >= MAX_CONSECUTIVE_FAILURES:
                         report.failed_methods[name] = message
                         del active[name]
+                else:  # the harness's own writes: their failure is the run's error, not the method's
+                    report.scored[name] += _store_completion(store, name, batch, completion, keep, report)
+                    failures_in_a_row[name] = 0
             advance(len(pending[name]))
     return report
 
 
-def _run_method(store: ResultsStore, name: str, method: Method, batch: Batch, rows: list[int], keep: set[str], report: Report) -> int:
-    """Complete and score the batch's ``rows`` with one method; the number of items scored."""
+@dataclasses.dataclass
+class Completion:
+    """One method's completed and scored rows of a batch, not yet stored."""
+
+    rows: list[int]
+    completed: np.ndarray
+    records: list[dict]
+    #: prediction folders: items without a usable file, with the reason
+    missing: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _complete(name: str, method: Method, batch: Batch, rows: list[int]) -> Completion:
+    """Complete and score the batch's ``rows`` with one method (whatever goes wrong here is the method's)."""
+    missing: dict[str, str] = {}
     if isinstance(method, PredictionFolder):
-        rows, output = _read_predictions(store, name, method, batch, rows, report)
+        found, missing = method.collect([batch.ids[k] for k in rows], batch.targets.shape[1:])
+        rows = [k for k in rows if batch.ids[k] in found]
+        output = np.stack([found[batch.ids[k]] for k in rows]) if rows else batch.masked[:0]
         seconds = float("nan")  # made elsewhere: no time to report
-        if not rows:
-            return 0
     else:
         started = time.perf_counter()
         output = method.inpaint(batch.masked[rows].copy(), batch.masks[rows].copy())
@@ -228,29 +250,43 @@ def _run_method(store: ResultsStore, name: str, method: Method, batch: Batch, ro
     masked = batch.masked[rows]
     masks = batch.masks[rows]
     completed = composite(masked, check_output(name, output, masked), masks)
-    scores = score_batch(completed, batch.targets[rows], masks)
+    scores = score_batch(completed, batch.targets[rows], masks) if rows else {}
     hole_fraction = masks.reshape(len(rows), -1).mean(axis=1)
-    records = []
-    for j, k in enumerate(rows):
-        item_id = batch.ids[k]
-        if item_id in keep:
-            store.save_image(name, item_id, completed[j])
-        row = {key: float(values[j]) for key, values in scores.items()}
-        records.append({"item": item_id, **row, "hole_fraction": float(hole_fraction[j]), "seconds": seconds})
-    store.append_scores(name, records)
-    return len(rows)
+    records = [
+        {"item": batch.ids[k], **{key: float(values[j]) for key, values in scores.items()}, "hole_fraction": float(hole_fraction[j]), "seconds": seconds}
+        for j, k in enumerate(rows)
+    ]
+    return Completion(rows, completed, records, missing)
 
 
-def _read_predictions(
-    store: ResultsStore, name: str, method: PredictionFolder, batch: Batch, rows: list[int], report: Report
-) -> tuple[list[int], np.ndarray]:
-    """The rows whose prediction file is usable, and those images; each missing one is reported by name."""
-    found, missing = method.collect([batch.ids[k] for k in rows], batch.targets.shape[1:])
-    for item_id, reason in missing.items():
+def _store_completion(store: ResultsStore, name: str, batch: Batch, completion: Completion, keep: set[str], report: Report) -> int:
+    """Save the kept images and append the score rows; the number of items scored."""
+    for item_id, reason in completion.missing.items():
         store.append_failure("predictions", reason, method=name, items=[item_id])
         report.missing.setdefault(name, []).append((item_id, reason))
-    rows = [k for k in rows if batch.ids[k] in found]
-    return rows, np.stack([found[batch.ids[k]] for k in rows]) if rows else np.zeros((0, *batch.targets.shape[1:]), np.uint8)
+    for j, k in enumerate(completion.rows):
+        if batch.ids[k] in keep:
+            store.save_image(name, batch.ids[k], completion.completed[j])
+    if completion.records:
+        store.append_scores(name, completion.records)
+    return len(completion.rows)
+
+
+def _check_fingerprints(store: ResultsStore, batch: Batch, known: dict[str, str]) -> None:
+    """Refuse to add scores for an item whose benchmark image is not the one scored before; record new items."""
+    new = {}
+    for item_id, fingerprint in zip(batch.ids, batch.fingerprints):
+        before = known.get(item_id)
+        if before is None:
+            new[item_id] = fingerprint
+        elif before != fingerprint:
+            raise ResultsError(
+                f"{item_id} changed since it was scored in {store.root} (another image under the same name); "
+                "use another --out, or remove that directory to score the new images"
+            )
+    if new:
+        store.append_fingerprints(new)
+        known.update(new)
 
 
 def _save_references(store: ResultsStore, batch: Batch, keep: set[str]) -> None:

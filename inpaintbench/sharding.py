@@ -104,6 +104,7 @@ def merge_shards(root: Path, shards: Iterable[Path] | None = None) -> MergeRepor
         raise ResultsError(f"{root} has no shards to merge (expected {Path(root) / SHARDS}/K-of-N/ from compare --shard or --workers)")
     records = [(d, _shard_record(d)) for d in dirs]
     _check_shards(store, records)
+    _merge_fingerprints(store, dirs)
     order = list((store.read_record() or {}).get("method_order", []))
     for _, record in records:
         store.write_record({k: v for k, v in record.items() if k not in _SHARD_ONLY})
@@ -162,6 +163,24 @@ def _merge_images(store: ResultsStore, dirs: list[Path]) -> int:
                 write_atomic(target, path.read_bytes())
                 copied += 1
     return copied
+
+
+def _merge_fingerprints(store: ResultsStore, dirs: list[Path]) -> None:
+    """Add the shards' item fingerprints to ``store``'s, refusing a shard that scored another image under a known name."""
+    known = store.item_fingerprints()
+    fresh: dict[str, str] = {}
+    for directory in dirs:
+        for item, fingerprint in ResultsStore(directory).item_fingerprints().items():
+            before = known.get(item, fresh.get(item))
+            if before is not None and before != fingerprint:
+                raise ResultsError(
+                    f"cannot merge {directory}: its {item} is another image than the one scored under that name "
+                    f"in {store.root} or another shard; rerun that shard on the same images, or remove it"
+                )
+            if before is None:
+                fresh[item] = fingerprint
+    if fresh:
+        store.append_fingerprints(fresh)
 
 
 def _merge_failures(store: ResultsStore, dirs: list[Path]) -> int:

@@ -24,3 +24,10 @@ def isolated_environment(tmp_path_factory):
     for name in [name for name in os.environ if _ISOLATED.match(name)]:
         del os.environ[name]
     os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def no_pixel_limit_leaks():
+    """``--max-pixels`` sets its limit in the environment (for worker processes): undo it after each test."""
+    yield
+    os.environ.pop("INPAINTBENCH_MAX_PIXELS", None)

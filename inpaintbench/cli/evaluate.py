@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -26,6 +27,17 @@ MASK_HELP = (
 )
 
 
+def _set_max_pixels(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    if value is not None:  # through the environment, so that worker processes apply it too
+        os.environ["INPAINTBENCH_MAX_PIXELS"] = str(value)
+
+
+max_pixels_option = click.option(
+    "--max-pixels", type=click.IntRange(min=1), expose_value=False, callback=_set_max_pixels,
+    help="Skip (and report) images with more pixels than this, read from the header before decoding.  [default: 150,000,000]",
+)
+
+
 def benchmark_options(command):
     """What is evaluated: the dataset, its split, the protocol and the seeded selection (compare, run, masks export)."""
     decorators = [
@@ -36,6 +48,7 @@ def benchmark_options(command):
         click.option("--image-size", default=128, show_default=True, help="Side of the square benchmark images."),
         click.option("--limit", type=click.IntRange(min=1), help="Evaluate only this many items (chosen by seed)."),
         click.option("--seed", default=0, show_default=True, help="Seed of masks and item selection; recorded with the results."),
+        max_pixels_option,
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -171,7 +184,7 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     from ..protocol import Protocol
     from ..results import ResultsStore
     from ..runner import RunSpec
-    from ..sharding import parse_shard, ranks_from_environment
+    from ..sharding import merge_shards, parse_shard, ranks_from_environment, shard_dir
 
     names = [n.strip() for n in method_list.split(",") if n.strip()] if method_list else [e.name for e in registry.list_methods()]
     predictions = _prediction_folders(prediction_values, names)
@@ -184,33 +197,82 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     shard = parse_shard(shard_text) if shard_text else ranks.shard if ranks else None
     if shard is not None and workers != 1:
         raise InpaintbenchError("--workers splits a whole run; a shard (--shard or a torchrun rank) is one process: drop --workers")
+    check_device(device)
     if ranks is not None and device != "cpu":
         ranks.use_local_gpu()
 
     data = registry.open_dataset(dataset, root, split)
     protocol = Protocol(image_size=image_size, mask=mask)
-    out = out or Path("results") / f"{dataset}-{data.split}-{mask.replace(':', '_')}-s{seed}"
-    methods, unavailable = _build_methods(names, options, checkpoints, device, dataset)
-    methods.update(predictions)
-    names += list(predictions)
+    out = out or Path("results") / f"{dataset}-{data.split}-{_mask_label(protocol.mask)}-s{seed}"
+    check_out(out, data)
     store = ResultsStore(out)
     spec = RunSpec(data, protocol, seed=seed, limit=limit, batch_size=batch_size, keep_images=grid_rows, shard=shard)
     if shard is not None:
-        if not _evaluate_shard(spec, methods, store, unavailable, names, ranks):
-            return
-    elif workers == 1:
-        evaluate_with_progress(spec, methods, store, unavailable)
-    else:
-        specs = {
-            name: MethodSpec(name, options.get(name, {}), method.device, method.checkpoint)
-            for name, method in methods.items() if name not in predictions  # read by the parent, by item
-        }
-        evaluate_with_progress(
-            spec, methods, store, unavailable,
-            run=lambda **progress: evaluate_parallel(spec, specs, store, workers, unavailable, built=methods, **progress),
+        with store.lock(part=shard_dir(store.root, shard).name):
+            methods, unavailable = _build_methods(names, options, checkpoints, device, dataset)
+            methods.update(predictions)
+            if not _evaluate_shard(spec, methods, store, unavailable, [*names, *predictions], ranks):
+                return
+    with store.lock():
+        if shard is None:
+            methods, unavailable = _build_methods(names, options, checkpoints, device, dataset)
+            methods.update(predictions)
+            if workers == 1:
+                evaluate_with_progress(spec, methods, store, unavailable)
+            else:
+                specs = {
+                    name: MethodSpec(name, options.get(name, {}), method.device, method.checkpoint)
+                    for name, method in methods.items() if name not in predictions  # read by the parent, by item
+                }
+                evaluate_with_progress(
+                    spec, methods, store, unavailable,
+                    run=lambda **progress: evaluate_parallel(spec, specs, store, workers, unavailable, built=methods, **progress),
+                )
+        else:  # torchrun's rank 0, after every rank finished its shard
+            merge_shards(store.root, [shard_dir(store.root, (k, ranks.world_size)) for k in range(ranks.world_size)])
+        store.write_record({"method_order": _merged_order(store, [*names, *predictions])})
+        reports = _print_summary(store, grid_rows, formats)
+    requested = [*(names if method_list else []), *predictions]
+    _fail_if_nothing_scored(requested, reports.summary)
+
+
+def check_device(device: str) -> None:
+    """Refuse ``--device cuda`` on a machine without CUDA before any work starts (``auto`` falls back to the CPU)."""
+    if device not in ("cpu", "cuda", "auto") and not device.startswith("cuda:"):
+        raise InpaintbenchError(f"--device {device}: use cpu, cuda or auto")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            build = "this torch is built without CUDA" if torch.version.cuda is None else "no CUDA device is visible"
+            raise InpaintbenchError(f"--device {device}: no CUDA on this machine ({build}); use --device cpu, or auto")
+
+
+def check_out(out: Path, data) -> None:
+    """Refuse an --out inside the dataset (its PNGs would be scored as items on the next run), then prove it writable."""
+    from ..results import prepare_directory
+
+    if data.root is not None and Path(out).resolve().is_relative_to(Path(data.root).resolve()):
+        raise InpaintbenchError(
+            f"--out {out} is inside the dataset root {data.root}: the images written there would become items of "
+            "the next run; choose an --out outside it"
         )
-    store.write_record({"method_order": _merged_order(store, names)})
-    _print_summary(store, grid_rows, formats)
+    prepare_directory(out)
+
+
+def _mask_label(mask: str) -> str:
+    """The protocol's part of a default results directory name (``irregular_20-30``, ``files-mymasks``)."""
+    kind, _, rest = mask.partition(":")
+    return f"files-{Path(rest).name}" if kind == "files" else mask.replace(":", "_")
+
+
+def _fail_if_nothing_scored(requested: list[str], summary) -> None:
+    """Exit 1 (after the table) when a method asked for by name has no row, or when nothing at all was scored."""
+    missing = [name for name in requested if name not in set(summary["method"])]
+    if missing or summary.empty:
+        which = ", ".join(missing) if missing else "no method"
+        Console(stderr=True).print(f"[red]failed:[/red] {escape(which)} scored no item (the reasons are above)", highlight=False)
+        raise SystemExit(1)
 
 
 def _prediction_folders(values: tuple[str, ...], names: list[str]) -> dict[str, Method]:
@@ -228,7 +290,7 @@ def _prediction_folders(values: tuple[str, ...], names: list[str]) -> dict[str, 
 def _evaluate_shard(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str], names: list[str], ranks: Ranks | None) -> bool:
     """Evaluate this process's shard; True when this process goes on to print the merged table (torchrun's rank 0)."""
     from ..results import ResultsStore
-    from ..sharding import evaluate_shard, merge_shards, process_group, shard_dir
+    from ..sharding import evaluate_shard, process_group, shard_dir
 
     shard_store = ResultsStore(shard_dir(store.root, spec.shard))
     with process_group(ranks) as barrier:
@@ -243,10 +305,7 @@ def _evaluate_shard(spec: RunSpec, methods: dict[str, Method], store: ResultsSto
             click.echo(f"shard {index}/{count} done; merge with: inpaintbench merge {store.root}")
             return False
         barrier()  # every rank's shard is complete
-        if ranks.rank != 0:
-            return False
-        merge_shards(store.root, [shard_dir(store.root, (k, ranks.world_size)) for k in range(ranks.world_size)])
-        return True
+        return ranks.rank == 0
 
 
 @click.command("merge")
@@ -258,10 +317,12 @@ def merge_command(results_dir: Path, fmt: str, grid_rows: int) -> None:
     from ..results import ResultsStore
     from ..sharding import merge_shards
 
-    merged = merge_shards(results_dir)
-    rows = sum(merged.rows.values())
-    Console(stderr=True).print(f"merged {len(merged.shards)} shard(s) into {results_dir}: {rows} new score rows, {merged.images} images")
-    _print_summary(ResultsStore(results_dir), grid_rows, fmt)
+    store = ResultsStore(results_dir)
+    with store.lock():
+        merged = merge_shards(results_dir)
+        rows = sum(merged.rows.values())
+        Console(stderr=True).print(f"merged {len(merged.shards)} shard(s) into {results_dir}: {rows} new score rows, {merged.images} images")
+        _print_summary(store, grid_rows, fmt)
 
 
 @click.command("run")
@@ -278,16 +339,20 @@ def run_command(method, dataset, root, split, mask, image_size, limit, seed, dev
 
     options = {method: dict(key_value_pairs(option_values, "-o"))}
     checkpoints = {method: checkpoint} if checkpoint else {}
+    check_device(device)
     data = registry.open_dataset(dataset, root, split)
-    methods, unavailable = _build_methods([method], options, checkpoints, device, dataset)
-    if unavailable:
-        raise InpaintbenchError(f"method {method!r}: {unavailable[method]}")
-    store = ResultsStore(out)
     spec = RunSpec(data, Protocol(image_size=image_size, mask=mask), seed=seed, limit=limit, batch_size=batch_size, keep_images=None)
-    evaluate_with_progress(spec, methods, store, {})
-    store.write_record({"method_order": _merged_order(store, [method])})
-    _print_summary(store, 8, "rich")
+    check_out(out, data)
+    store = ResultsStore(out)
+    with store.lock():
+        methods, unavailable = _build_methods([method], options, checkpoints, device, dataset)
+        if unavailable:
+            raise InpaintbenchError(f"method {method!r}: {unavailable[method]}")
+        evaluate_with_progress(spec, methods, store, {})
+        store.write_record({"method_order": _merged_order(store, [method])})
+        reports = _print_summary(store, 8, "rich")
     Console(stderr=True).print(f"completed images: {store.root / 'images' / method}")
+    _fail_if_nothing_scored([method], reports.summary)
 
 
 def _merged_order(store: ResultsStore, names: list[str]) -> list[str]:
@@ -296,13 +361,14 @@ def _merged_order(store: ResultsStore, names: list[str]) -> list[str]:
     return before + [name for name in names if name not in before]
 
 
-def _print_summary(store: ResultsStore, grid_rows: int, fmt: str) -> None:
+def _print_summary(store: ResultsStore, grid_rows: int, fmt: str):
     from ..reports import write_reports
     from .table import print_table
 
     reports = write_reports(store, grid_rows)
     print_table(reports.summary, reports.record, fmt)
     Console(stderr=True).print(f"wrote {', '.join(str(p) for p in reports.written)}")
+    return reports
 
 
 COMMANDS = (compare_command, run_command, merge_command)

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from ..errors import InpaintbenchError
 from . import key_value_pairs
+from .evaluate import check_device, max_pixels_option
 
 
 @click.command("inpaint")
@@ -21,6 +22,7 @@ from . import key_value_pairs
 @click.option("-o", "--option", "option_values", multiple=True, help="Method option KEY=VALUE (repeatable).")
 @click.option("--checkpoint", type=click.Path(path_type=Path), help="Trained weights (run directory or model.pt) for a learned method.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto.")
+@max_pixels_option
 @click.option("--overwrite", is_flag=True, help="Complete images whose output already exists again (default: keep them).")
 def inpaint_command(method, images, masks, out, option_values, checkpoint, device, overwrite):
     """Complete IMAGES (a photograph or a folder of them) where --mask is white, at their own resolution.
@@ -34,6 +36,7 @@ def inpaint_command(method, images, masks, out, option_values, checkpoint, devic
     from .. import registry
     from ..inpaint_files import complete_file, plan
 
+    check_device(device)
     jobs = plan(images, masks, out)
     cls = registry.method_class(method)
     if cls.needs_checkpoint and checkpoint is None:

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from .evaluate import benchmark_options
+from .evaluate import benchmark_options, check_out
 
 
 @click.group("masks")
@@ -38,6 +38,7 @@ def export_command(dataset, root, split, mask, image_size, limit, seed, out, lay
 
     data = registry.open_dataset(dataset, root, split)
     spec = RunSpec(data, Protocol(image_size=image_size, mask=mask), seed=seed, limit=limit, batch_size=batch_size)
+    check_out(out, data)
     console = Console(stderr=True, soft_wrap=True)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console) as progress:

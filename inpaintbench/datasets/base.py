@@ -99,5 +99,6 @@ def env_var(dataset_name: str) -> str:
 
 def manifest_hash(item_ids: list[str]) -> str:
     """A short hash of the evaluated item list: two runs compare only if it matches."""
-    digest = hashlib.sha256("\n".join(item_ids).encode()).hexdigest()
+    # surrogateescape: a file name that is not UTF-8 (a Latin-1 disk) arrives as lone surrogates
+    digest = hashlib.sha256("\n".join(item_ids).encode("utf-8", "surrogateescape")).hexdigest()
     return digest[:16]
