@@ -83,6 +83,13 @@ class Method(ABC):
         """Complete one image (H, W, 3) uint8 given its hole mask (H, W) bool."""
         raise NotImplementedError(f"{type(self).__name__} implements neither inpaint() nor inpaint_one()")
 
+    def check_input(self, height: int, width: int, masks: np.ndarray) -> None:
+        """Raise :class:`InpaintbenchError` naming what the method accepts when it cannot take this size or hole.
+
+        Called before :meth:`inpaint` where images come at any size and with
+        any hole (``inpaintbench inpaint``); the default takes anything.
+        """
+
     def load_checkpoint(self, path: Path) -> None:
         """Load trained weights; methods with ``needs_checkpoint`` override this."""
         raise CheckpointError(f"method {self.name!r} takes no checkpoint (got {path})")
