@@ -197,21 +197,41 @@ class TrainableMethod(Method):
             raise CheckpointError(f"method {self.name!r} has no weights loaded; pass --checkpoint {self.name}=RUN_DIR")
         self.check_image_size(images.shape[1], images.shape[2])
         self.check_masks(masks)
-        return predict(self.recipe, self.networks, images, masks, torch.device(self.device))
+        height, width = images.shape[1:3]
+        padded_images, padded_masks = _pad_to_multiple(images, masks, self.SIDE_MULTIPLE if self.recipe.image_sizes is None else 1)
+        output = predict(self.recipe, self.networks, padded_images, padded_masks, torch.device(self.device))
+        return np.ascontiguousarray(output[:, :height, :width])
+
+    #: a fully convolutional recipe (``image_sizes`` None) runs on sides padded up to a multiple of this
+    #: (two stride-2 downsamplings and the matching upsamplings)
+    SIDE_MULTIPLE: ClassVar[int] = 4
 
     def check_image_size(self, height: int, width: int) -> None:
-        """The trained size; a fully convolutional recipe (``image_sizes`` None) takes any multiple of 4."""
-        if self.recipe.image_sizes is None:
-            if height % 4 or width % 4:
-                raise InpaintbenchError(
-                    f"method {self.name!r} needs image sides that are multiples of 4, got {width}x{height}; "
-                    f"run with --image-size {self.image_size}"
-                )
-        elif (height, width) != (self.image_size, self.image_size):
+        """The trained size; a fully convolutional recipe (``image_sizes`` None) takes any size."""
+        if self.recipe.image_sizes is not None and (height, width) != (self.image_size, self.image_size):
             raise InpaintbenchError(
                 f"method {self.name!r} was trained on {self.image_size}x{self.image_size} images, got "
                 f"{width}x{height}; run with --image-size {self.image_size}"
             )
+
+    def check_input(self, height: int, width: int, masks: np.ndarray) -> None:
+        """Photographs at their own size: refuse, naming what it takes, what a fixed-size model cannot complete."""
+        if not hasattr(self, "recipe"):
+            return  # no weights: inpaint() says so
+        center_only = tuple(self.recipe.masks) == ("center",)
+        wrong_size = self.recipe.image_sizes is not None and (height, width) != (self.image_size, self.image_size)
+        if wrong_size or center_only:
+            try:
+                self.check_image_size(height, width)
+                self.check_masks(masks)
+            except InpaintbenchError:
+                side = self.image_size
+                hole = f" with the center {side // 2}x{side // 2} hole" if center_only else ""
+                raise InpaintbenchError(
+                    f"method {self.name!r} completes only {side}x{side} images{hole} (what it was trained on), not "
+                    f"this {width}x{height} image and its mask; use a method that takes any size and hole, e.g. "
+                    "patchmatch, telea or glcic"
+                ) from None
 
     def check_masks(self, masks: np.ndarray) -> None:
         """Refuse holes the model cannot fill: a model trained only on the center hole predicts only that square."""
@@ -219,6 +239,16 @@ class TrainableMethod(Method):
             from .training.gan import require_center_masks
 
             require_center_masks(self.name, masks)
+
+
+def _pad_to_multiple(images: np.ndarray, masks: np.ndarray, multiple: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pad the bottom and right edges (mirrored, hole and all) up to sides that are multiples of ``multiple``."""
+    height, width = images.shape[1:3]
+    extra = (-height % multiple, -width % multiple)
+    if extra == (0, 0):
+        return images, masks
+    pad = ((0, 0), (0, extra[0]), (0, extra[1]))
+    return np.pad(images, (*pad, (0, 0)), mode="symmetric"), np.pad(masks, pad, mode="symmetric")
 
 
 def trained_on(payload: dict[str, Any]) -> dict[str, Any]:

@@ -280,8 +280,31 @@ def test_trained_model_meets_the_method_contract(trained_run):
     check_method(registry.create_method("glcic", {"postprocess": "false"}, checkpoint=trained_run), size=64)
     images = np.zeros((2, 96, 96, 3), np.uint8)  # fully convolutional: another size works too
     assert method.inpaint(images, np.stack([center_mask(96, 48)] * 2)).shape == images.shape
-    with pytest.raises(InpaintbenchError, match="multiples of 4"):
-        method.inpaint(np.zeros((1, 66, 66, 3), np.uint8), np.zeros((1, 66, 66), bool))
+    odd = np.full((1, 66, 70, 3), 120, np.uint8)  # any size: padded to multiples of 4 inside, cropped back
+    hole = np.zeros((1, 66, 70), bool)
+    hole[:, 20:40, 30:50] = True
+    completed = method.inpaint(np.where(hole[..., None], 0, odd), hole)
+    assert completed.shape == odd.shape and np.array_equal(completed[~hole], odd[~hole])
+    method.check_input(66, 70, hole)  # takes any size and hole
+
+
+def test_inpaint_completes_a_photograph_at_its_own_size(trained_run, tmp_path, monkeypatch):
+    import cv2
+    from click.testing import CliRunner
+
+    from inpaintbench.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (150, 211, 3), dtype=np.uint8)
+    hole = np.zeros((150, 211), np.uint8)
+    hole[40:80, 100:150] = 255
+    cv2.imwrite("photo.png", photo)
+    cv2.imwrite("photo_mask.png", hole)
+    result = CliRunner().invoke(main, ["inpaint", "glcic", "photo.png", "--mask", "photo_mask.png", "--out", "out", "--checkpoint", str(trained_run)])
+    assert result.exit_code == 0, result.output
+    completed = cv2.imread(str(tmp_path / "out" / "photo.png"))
+    assert completed.shape == photo.shape and np.array_equal(completed[hole == 0], photo[hole == 0])
 
 
 @torch.no_grad()

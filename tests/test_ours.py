@@ -110,6 +110,30 @@ def test_trained_model_meets_the_method_contract(trained_run):
         method.inpaint(np.zeros((1, 64, 64, 3), np.uint8), np.zeros((1, 64, 64), bool))
 
 
+def test_inpaint_on_a_photograph_refuses_with_what_the_model_takes(trained_run, tmp_path, monkeypatch):
+    """`inpaintbench inpaint` works at the photograph's size: a 128-px center-hole model says what it accepts."""
+    import cv2
+    from click.testing import CliRunner
+
+    from inpaintbench.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    photo, hole = np.full((200, 300, 3), 90, np.uint8), np.zeros((200, 300), np.uint8)
+    hole[50:90, 60:120] = 255
+    cv2.imwrite("photo.png", photo)
+    cv2.imwrite("photo_mask.png", hole)
+    result = CliRunner().invoke(main, ["inpaint", "ours", "photo.png", "--mask", "photo_mask.png", "--out", "out", "--checkpoint", str(trained_run)])
+    assert result.exit_code == 2 and "completes only 128x128 images with the center 64x64 hole" in result.output
+    assert "e.g. patchmatch, telea or glcic" in result.output and not (tmp_path / "out" / "photo.png").exists()
+    center = np.zeros((128, 128), np.uint8)
+    center[32:96, 32:96] = 255  # the one input it was trained for is accepted
+    cv2.imwrite("small.png", photo[:128, :128])
+    cv2.imwrite("small_mask.png", center)
+    accepted = CliRunner().invoke(main, ["inpaint", "ours", "small.png", "--mask", "small_mask.png", "--out", "out", "--checkpoint", str(trained_run)])
+    assert accepted.exit_code == 0, accepted.output
+    assert cv2.imread(str(tmp_path / "out" / "small.png")).shape == (128, 128, 3)
+
+
 def test_train_then_compare_from_the_command_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
