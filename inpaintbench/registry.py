@@ -169,11 +169,6 @@ def held_out_split(dataset: str | Dataset, train_split: str) -> str:
     )
 
 
-def options_of(name: str) -> dict[str, Any]:
-    """The default options of a method, for listings."""
-    return dataclasses.asdict(method_class(name).Options())
-
-
 @dataclasses.dataclass(frozen=True)
 class OptionDoc:
     """One field of a method's Options, as ``inpaintbench methods NAME`` shows it."""
