@@ -26,13 +26,15 @@ import os
 import socket
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from .errors import ResultsError
+
+if TYPE_CHECKING:  # pandas takes a fifth of a second to import: only where a table is built
+    import pandas as pd
 
 RUN_RECORD = "run.json"
 #: the fingerprint of every scored item's benchmark image, so that a rerun on changed images is refused
@@ -267,6 +269,8 @@ class ResultsStore:
 
     def scores(self) -> pd.DataFrame:
         """Every stored per-image row, one per (method, item); the first row wins on duplicates."""
+        import pandas as pd
+
         frames = []
         for path in sorted((self.root / "scores").glob("*.jsonl")):
             rows = read_jsonl(path)

@@ -180,24 +180,27 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     Under torchrun (WORLD_SIZE > 1) each rank evaluates shard RANK/WORLD_SIZE
     and rank 0 merges the shards and prints the table.
     """
-    from ..parallel import MethodSpec, evaluate_parallel
-    from ..protocol import Protocol
-    from ..results import ResultsStore
-    from ..runner import RunSpec
-    from ..sharding import merge_shards, parse_shard, ranks_from_environment, shard_dir
-
     names = [n.strip() for n in method_list.split(",") if n.strip()] if method_list else [e.name for e in registry.list_methods()]
+    for name in names:  # a typo is reported before anything is imported or opened
+        registry.method_class(name)
     predictions = _prediction_folders(prediction_values, names)
     options = method_options(option_values)
     checkpoints = {name: Path(path) for name, path in key_value_pairs(checkpoint_values, "--checkpoint")}
     for name in [*options, *checkpoints]:
         if name not in names:
             raise InpaintbenchError(f"option or checkpoint given for {name!r}, which is not among --methods ({', '.join(names)})")
+    from ..sharding import merge_shards, parse_shard, ranks_from_environment, shard_dir
+
     ranks = None if shard_text else ranks_from_environment()
     shard = parse_shard(shard_text) if shard_text else ranks.shard if ranks else None
     if shard is not None and workers != 1:
         raise InpaintbenchError("--workers splits a whole run; a shard (--shard or a torchrun rank) is one process: drop --workers")
     check_device(device)
+    from ..parallel import MethodSpec, evaluate_parallel
+    from ..protocol import Protocol
+    from ..results import ResultsStore
+    from ..runner import RunSpec
+
     if ranks is not None and device != "cpu":
         ranks.use_local_gpu()
 
