@@ -162,6 +162,8 @@ class TrainableMethod(Method):
 
         file = checkpoint.resolve(path)
         payload = checkpoint.read(file, self.name)
+        checkpoint.require(payload, file, ("networks",))
+        checkpoint.check_finite(payload["networks"], file)
         self.checkpoint = file
         fields = {f.name for f in dataclasses.fields(self.Options)}
         saved = {k: v for k, v in payload.get("options", {}).items() if k in fields and k not in self.inference_options}

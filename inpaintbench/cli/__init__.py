@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 from ..errors import InpaintbenchError
@@ -11,14 +13,22 @@ class _UserError(click.ClickException):
     exit_code = 2
 
 
+#: file-system failures that are the machine's state, not a bug: one line naming the file and the cause
+_ENVIRONMENT_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EMFILE)
+
+
 class _Group(click.Group):
-    """Turns the toolkit's own errors into one line on stderr instead of a traceback."""
+    """Turns the toolkit's own errors, and a full or read-only disk, into one line on stderr instead of a traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except InpaintbenchError as error:
             raise _UserError(str(error)) from None
+        except OSError as error:
+            if error.errno not in _ENVIRONMENT_ERRORS:
+                raise
+            raise _UserError(f"cannot write {error.filename or 'a file'}: {error.strerror}") from None
 
 
 def key_value_pairs(values: tuple[str, ...], what: str) -> list[tuple[str, str]]:

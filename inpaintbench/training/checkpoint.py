@@ -15,9 +15,11 @@ arbitrary Python objects to load is refused, never executed.
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import re
+import shutil
 import threading
 import zipfile
 from pathlib import Path
@@ -46,7 +48,11 @@ def to_cpu(value: Any) -> Any:
 
 
 def save_atomic(payload: dict[str, Any], path: Path) -> None:
-    """Write to a temporary file beside ``path``, flush to disk, then rename over it."""
+    """Write to a temporary file beside ``path``, flush to disk, then rename over it.
+
+    torch reports a full disk as "unexpected pos ..."; that case is raised as
+    the ``OSError`` it is, so the user reads "No space left on device".
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -55,8 +61,70 @@ def save_atomic(payload: dict[str, Any], path: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+    except Exception as error:
+        if not (isinstance(error, OSError) and error.errno == errno.ENOSPC) and _free_bytes(path.parent) < FULL_DISK_BYTES:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from error
+        raise
     finally:
         temporary.unlink(missing_ok=True)
+
+
+#: less free space than this after a failed write means the disk filled up
+FULL_DISK_BYTES = 1 << 20
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return FULL_DISK_BYTES
+
+
+def remove_stale_temporaries(run_dir: Path) -> list[Path]:
+    """Delete the temporary files of checkpoint writes that a killed process left (``.checkpoint.pt.<pid>.tmp``).
+
+    At paper size each is about a gigabyte.  A file of a process that is still
+    running (another writer in the same directory) is left alone.
+    """
+    removed = []
+    for path in Path(run_dir).glob(".*.pt.*.tmp"):
+        pid = path.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and _running(int(pid)):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def check_finite(networks: dict[str, dict[str, Any]], path: Path) -> None:
+    """Refuse weights holding NaN or infinity: they would score as garbage, or poison a resumed run."""
+    for network, state in networks.items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and not torch.isfinite(value).all():
+                raise CheckpointError(
+                    f"checkpoint {path} holds non-finite values (NaN or infinity) in {network}.{key}; "
+                    "the run diverged or the file is damaged: use an earlier checkpoint or retrain"
+                )
+
+
+def require(payload: dict[str, Any], path: Path, keys: tuple[str, ...]) -> None:
+    """One line naming the first missing entry of a checkpoint (crafted or damaged), instead of a KeyError later."""
+    for key in keys:
+        if key not in payload:
+            raise CheckpointError(
+                f"checkpoint {path} has no {key!r}: it was not written whole by inpaintbench train (crafted or "
+                "damaged); resume from another copy or start a new run"
+            )
 
 
 class BackgroundWriter:
@@ -90,6 +158,11 @@ class BackgroundWriter:
             self._thread = None
         if self._error is not None:
             error, self._error = self._error, None
+            if isinstance(error, OSError) and error.strerror:
+                raise CheckpointError(
+                    f"could not write checkpoint {error.filename or ''}: {error.strerror}; the last complete checkpoint "
+                    "is kept: fix that and continue with --resume"
+                ) from error
             raise CheckpointError(f"could not write checkpoint: {type(error).__name__}: {error}") from error
 
 

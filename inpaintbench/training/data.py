@@ -125,6 +125,10 @@ def make_loader(stream: TrainingStream, sampler: StepBatches, workers: int, pin_
 
     Workers are spawned, not forked: a child forked from a process whose
     OpenCV (or CUDA) thread pool is running can deadlock on its first call.
+    The loader gets a generator of its own: by default it draws its workers'
+    base seed from torch's global generator, which would shift the global
+    state a resumed run restores (and so any dropout or noise after it).
+    Samples do not depend on that seed: they are addressed by position.
     """
     return DataLoader(
         stream,
@@ -136,6 +140,7 @@ def make_loader(stream: TrainingStream, sampler: StepBatches, workers: int, pin_
         prefetch_factor=4 if workers else None,
         persistent_workers=False,
         multiprocessing_context="spawn" if workers else None,
+        generator=torch.Generator().manual_seed(stream.seed),
     )
 
 

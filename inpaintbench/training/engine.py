@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -113,6 +114,12 @@ def plan(config: TrainConfig) -> Plan:
     recipe.check_image_size(config.method)
     split = config.split or registry.training_split(config.dataset, config.root)
     dataset = registry.open_dataset(config.dataset, config.root, split)
+    run_dir = config.run_dir()
+    if dataset.root is not None and run_dir.resolve().is_relative_to(Path(dataset.root).resolve()):
+        raise InpaintbenchError(
+            f"--out {run_dir} is inside the dataset root {dataset.root}: its sample grids would become training images "
+            "and the run could never resume; choose an --out outside it"
+        )
     item_ids = dataset.item_ids()
     resize_to = config.resize_to or recipe.resize_to
     flip = recipe.flip if config.flip is None else config.flip
@@ -173,9 +180,13 @@ class _Run:
                     f"{self.run_dir} already holds a training run; pass --resume to continue it or choose another --out"
                 )
             return None
-        if not path.exists():
-            raise CheckpointError(f"--resume: {path} does not exist (nothing to resume; drop --resume to start)")
+        if not path.exists():  # killed before its first checkpoint: nothing was lost, start it
+            if self.processes.is_main:
+                print(f"note: {self.run_dir} has no checkpoint to resume; starting the run from step 0", file=sys.stderr)
+            return None
         saved = checkpoint.read(path, self.config.method, (checkpoint.FORMAT,))
+        checkpoint.require(saved, path, ("step", "config", "manifest", "rng", "networks", "optimizers"))
+        checkpoint.check_finite(saved["networks"], path)
         self._check_same_run(saved)
         return saved
 
@@ -226,13 +237,21 @@ class _Run:
             raise CheckpointError(
                 f"checkpoint in {self.run_dir} does not fit this method's networks ({type(error).__name__}: {str(error)[:200]})"
             ) from None
-        torch.set_rng_state(saved["rng"]["torch"])
-        if self.device.type == "cuda" and saved["rng"].get("cuda"):
-            torch.cuda.set_rng_state_all(saved["rng"]["cuda"])
+        try:
+            torch.set_rng_state(saved["rng"]["torch"])
+            if self.device.type == "cuda" and saved["rng"].get("cuda"):
+                torch.cuda.set_rng_state_all(saved["rng"]["cuda"])
+        except (KeyError, TypeError, RuntimeError) as error:
+            raise CheckpointError(
+                f"checkpoint in {self.run_dir} holds no usable RNG state ({type(error).__name__}: {str(error)[:120]}); "
+                "it was crafted or damaged: resume from another copy or start a new run"
+            ) from None
         self.start_step = int(saved["step"])
 
     # -- the loop --------------------------------------------------------------------
     def run(self) -> TrainResult:
+        if self.processes.is_main:
+            checkpoint.remove_stale_temporaries(self.run_dir)  # a killed write's half file (~1 GB at paper size)
         saved = self._existing_checkpoint()
         self._build(saved)
         total = self.plan.total_steps
