@@ -255,7 +255,7 @@ def check_out(out: Path, data) -> None:
     """Refuse an --out inside the dataset (its PNGs would be scored as items on the next run), then prove it writable."""
     from ..results import prepare_directory
 
-    if data.root is not None and Path(out).resolve().is_relative_to(Path(data.root).resolve()):
+    if data.lists_files_under(out):
         raise InpaintbenchError(
             f"--out {out} is inside the dataset root {data.root}: the images written there would become items of "
             "the next run; choose an --out outside it"

@@ -76,6 +76,14 @@ class Dataset(ABC):
         """Override for open-ended split names (``test3`` for DTD folds, LSUN categories)."""
         return False
 
+    def lists_files_under(self, path: Path) -> bool:
+        """Whether images written under ``path`` would become items of this split on the next run.
+
+        Results and run directories there would be scored (or trained on) as
+        data; the default answers for any path inside the root.
+        """
+        return self.root is not None and Path(path).resolve().is_relative_to(self.root.resolve())
+
     def layout_error(self, what: str) -> DatasetError:
         """A :class:`DatasetError` that says what is wrong and what layout was expected."""
         return DatasetError(f"dataset {self.name!r} at {self.root}: {what} (expected layout: {self.layout})")

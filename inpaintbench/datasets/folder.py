@@ -51,6 +51,9 @@ class ImageTreeDataset(Dataset):
     def read(self, item_id: str) -> np.ndarray:
         return read_image(self._folder / item_id)
 
+    def lists_files_under(self, path: Path) -> bool:
+        return Path(path).resolve().is_relative_to(self._folder.resolve())
+
 
 class FolderDataset(ImageTreeDataset):
     """Every image under ``root``, recursively: bring your own images.
@@ -83,6 +86,13 @@ class FolderDataset(ImageTreeDataset):
 
     def split_names(self) -> tuple[str, ...]:
         return (ALL, *(self._split_source.names if self._split_source else ()))
+
+    def lists_files_under(self, path: Path) -> bool:
+        """Split ``all`` lists the whole root; a split list names its files; a split folder lists itself."""
+        source = self._split_source if self.split != ALL else None
+        if isinstance(source, SplitFolders):
+            return Path(path).resolve().is_relative_to((self.root / source.folders[self.split]).resolve())
+        return source is None and super().lists_files_under(path)
 
     @functools.cached_property
     def _split_source(self) -> SplitList | SplitFolders | None:

@@ -115,7 +115,7 @@ def plan(config: TrainConfig) -> Plan:
     split = config.split or registry.training_split(config.dataset, config.root)
     dataset = registry.open_dataset(config.dataset, config.root, split)
     run_dir = config.run_dir()
-    if dataset.root is not None and run_dir.resolve().is_relative_to(Path(dataset.root).resolve()):
+    if dataset.lists_files_under(run_dir):
         raise InpaintbenchError(
             f"--out {run_dir} is inside the dataset root {dataset.root}: its sample grids would become training images "
             "and the run could never resume; choose an --out outside it"
