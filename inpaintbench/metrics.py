@@ -249,16 +249,20 @@ def _chunk_sums(x: np.ndarray, y: np.ndarray, holes: np.ndarray | None, window: 
     if columns.size == 0:
         return sums  # identical chunk: zero error, SSIM exactly 1
     rows_differ = differs.reshape(n, height, -1).any(axis=2)
+    columns_differ = differs.any(axis=(1, 3))  # (n, width)
     del differs
     c0, c1 = _widen(columns[0], columns[-1] + 1, r, width)  # map columns that can differ from 1
     cols = slice(c0 - r, c1 + r)  # input columns they need
     crops = []  # (image, input rows), for each image that differs
+    own_columns = {}  # image -> its own map columns that can differ from 1, in crop coordinates
     for i in range(n):
         found = np.flatnonzero(rows_differ[i])
         if found.size:
             start, stop = _widen(found[0], found[-1] + 1, r, height)
             crops.append((i, slice(start - r, stop + r)))
-    images = [i for i, _ in crops]
+            differing = np.flatnonzero(columns_differ[i])
+            first, last = _widen(differing[0], differing[-1] + 1, r, width)
+            own_columns[i] = slice(first - c0 + r, last - c0 + r)
     heights = np.array([rows.stop - rows.start for _, rows in crops])
     offsets = np.concatenate([[0], np.cumsum(heights)])  # first stacked row of each crop
     total, crop_width = int(offsets[-1]), c1 - c0 + 2 * r
@@ -292,14 +296,21 @@ def _chunk_sums(x: np.ndarray, y: np.ndarray, holes: np.ndarray | None, window: 
     # whole rows, border columns included: contiguous arrays are ~3x faster than
     # a column-cropped view; the border columns are zeroed before summing
     s_map = _ssim_map(filtered, window)
-    s_pixel = (s_map.reshape(-1, channels) @ np.ones(channels)).reshape(total, crop_width)  # channel sums
-    s_pixel[:, :r] = s_pixel[:, crop_width - r :] = 0.0
-    map_rows = (offsets[:-1] + r, offsets[1:] - r)  # map rows of each crop; the others mix crops
-    sums["ssim_sum"][images] = _segment_sum(s_pixel.sum(axis=1), *map_rows)
-    sums["ssim_count"][images] = (heights - 2 * r) * (c1 - c0) * channels
-    if hole_map is not None:
-        sums["ssim_hole_sum"][images] = _segment_sum(np.einsum("ij,ij->i", s_pixel, hole_map), *map_rows)
-        sums["ssim_hole_count"][images] = _segment_sum(hole_map.sum(axis=1), *map_rows)
+    s_pixel = s_map[..., 0].copy()  # channel sums, (total, crop_width), added in one fixed order
+    for channel in range(1, channels):
+        s_pixel += s_map[..., channel]
+    # Each image's sums cover only its own block (its rows and its own columns): the same
+    # values summed in the same order whatever else shares the chunk, so a score does not
+    # change in the last bit with the batch, the shard or a resume.
+    for (i, rows), offset in zip(crops, offsets):
+        block_rows = slice(offset + r, offset + rows.stop - rows.start - r)
+        block = s_pixel[block_rows, own_columns[i]]
+        sums["ssim_sum"][i] = block.sum()
+        sums["ssim_count"][i] = block.size * channels
+        if hole_map is not None:
+            hole_block = hole_map[block_rows, own_columns[i]]
+            sums["ssim_hole_sum"][i] = np.einsum("ij,ij->", block, hole_block)
+            sums["ssim_hole_count"][i] = hole_block.sum()
     return sums
 
 
@@ -311,14 +322,6 @@ def _norm(a: np.ndarray, b: np.ndarray, kind: int, mask: np.ndarray | None = Non
 def _widen(first: int, stop: int, r: int, size: int) -> tuple[int, int]:
     """Map-positions [a, b) whose window touches [first, stop), inside the cropped map."""
     return max(r, int(first) - r), min(size - r, int(stop) + r)
-
-
-def _segment_sum(values: np.ndarray, starts: np.ndarray, stops: np.ndarray | None = None) -> np.ndarray:
-    """Sums of ``values[starts[k]:stops[k]]``; with one argument, consecutive segments between offsets."""
-    if stops is None:
-        starts, stops = starts[:-1], starts[1:]
-    cumulative = np.concatenate([[0.0], np.cumsum(values)])
-    return cumulative[stops] - cumulative[starts]
 
 
 def _ssim_map(filtered: np.ndarray, window: _Window) -> np.ndarray:
