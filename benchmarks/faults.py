@@ -176,8 +176,14 @@ def full_disk(photos: Path, work: Path) -> dict:
                       "--grid-rows", "40", "--format", "csv", "--out", str(mount / "res")], work)
         text = result.stderr
         one_line = "No space left on device" in text and "Traceback" not in text
-        return {"exit": result.returncode, "says no space": one_line, "ok": result.returncode == 2 and one_line,
-                "message": next((line for line in text.splitlines() if "space" in line), "")[:160]}
+        trained = run(["train", "ours", "--dataset", "sample", "--steps", "4", "--batch-size", "4", "--workers", "0", "--device", "cpu",
+                       "-o", "width=0.25", "--out", str(mount / "run")], work)
+        train_line = "No space left on device" in trained.stderr and "Traceback" not in trained.stderr
+        return {"compare exit": result.returncode, "compare says no space": one_line,
+                "compare message": next((line for line in text.splitlines() if "space" in line), "")[:160],
+                "train exit": trained.returncode, "train says no space": train_line,
+                "train message": next((line for line in trained.stderr.splitlines() if "space" in line), "")[:160],
+                "ok": result.returncode == 2 and one_line and trained.returncode == 2 and train_line}
     finally:
         subprocess.run(["umount", str(mount)], capture_output=True)
 

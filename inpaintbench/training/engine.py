@@ -153,6 +153,10 @@ def train(
     processes = distributed.start(config.device)
     try:
         return _Run(plan(config), processes, on_step, progress).run()
+    except OSError as error:
+        if error.filename is None and error.strerror:  # a write into the run directory: say which one
+            raise OSError(error.errno, error.strerror, str(config.run_dir())) from error
+        raise
     finally:
         distributed.stop(processes)
 
