@@ -4,10 +4,18 @@ The public surface for plugin authors is small: :class:`Method` (and
 :class:`TrainableMethod`), :class:`Dataset`, and the ``hookimpl`` marker.
 """
 
-from .datasets.base import Dataset
-from .hookspecs import hookimpl
-from .methods import Method, NoOptions, TrainableMethod
-from .protocol import Protocol
+import os
+
+# OpenMP threads that wait by spinning collapse when another process shares the cores: PatchMatch
+# took 44x longer per image beside one busy loop per core (2 cores), against 2x when waiting threads
+# sleep.  The policy is read once, when torch loads OpenMP, so it is set before anything imports
+# torch; a value the user exported wins (OMP_WAIT_POLICY=ACTIVE for a dedicated machine).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .datasets.base import Dataset  # noqa: E402  (after the OpenMP policy, on purpose)
+from .hookspecs import hookimpl  # noqa: E402
+from .methods import Method, NoOptions, TrainableMethod  # noqa: E402
+from .protocol import Protocol  # noqa: E402
 
 __all__ = ["Dataset", "Method", "NoOptions", "Protocol", "TrainableMethod", "hookimpl"]
 __version__ = "0.1.0"

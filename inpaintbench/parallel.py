@@ -13,7 +13,8 @@ the scores equal to one process's only because every built-in method's CPU
 output is independent of the thread count (PatchMatch resamples with its own
 bilinear kernel for that reason; tests check it); a plugin whose output is not
 can be given ``threads_per_worker`` explicitly.  OpenMP threads sleep rather
-than spin while they wait (``OMP_WAIT_POLICY=PASSIVE`` unless set).
+than spin while they wait (``OMP_WAIT_POLICY=PASSIVE`` unless set: see
+``inpaintbench/__init__.py``, which every worker imports before torch).
 """
 
 from __future__ import annotations
@@ -172,7 +173,6 @@ def _work(job: _Job, index: int, count: int, messages) -> None:
     """A worker process: shard ``index`` of ``count``; reports progress, then its Report or its error, on ``messages``."""
     try:
         _die_with_parent(job.parent)
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads OpenMP, just below
         import cv2
         import torch
 

@@ -9,6 +9,7 @@ them all long ago.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -89,3 +90,12 @@ def test_the_trainable_methods_name_their_recipe_without_importing_it():
     """)
     assert result["torch_before"] is False and result["torch_after"] is True
     assert result["recipes"] == {"context-encoder": "ContextEncoderRecipe", "glcic": "GlcicRecipe", "ours": "OursRecipe"}
+
+
+def test_importing_the_toolkit_makes_waiting_openmp_threads_sleep_unless_the_user_chose():
+    """Spinning OpenMP threads collapse beside another busy process; the policy must be set before torch loads."""
+    code = "import os, inpaintbench, torch; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout.strip() == "PASSIVE"
+    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**env, "OMP_WAIT_POLICY": "ACTIVE"}, check=True)
+    assert chosen.stdout.strip() == "ACTIVE"

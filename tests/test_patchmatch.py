@@ -85,7 +85,7 @@ def test_no_hole_returns_the_input_and_a_hole_without_whole_known_patches_is_sti
     image = _photo(32)
     nothing = np.zeros((32, 32), bool)
     assert np.array_equal(PatchMatch().inpaint(image[None], nothing[None])[0], image)
-    # only a 2-pixel frame is known: no 7x7 source patch exists, the smooth fill remains
+    # only a 2-pixel frame is known: no whole source patch exists, the smooth fill remains
     mask = np.zeros((32, 32), bool)
     mask[2:-2, 2:-2] = True
     out = PatchMatch().inpaint(_masked(image, mask)[None], mask[None])[0]
@@ -128,7 +128,7 @@ def test_options_parse_and_are_recorded():
     assert (options.patch_size, options.seed, options.gradient_weight, options.levels) == (5, 3, 0.5, 2)
     recorded = PatchMatch(options).describe_options()
     assert recorded == dataclasses.asdict(options) and recorded["patch_size"] == 5
-    assert PatchMatchOptions().patch_size == 7
+    assert PatchMatchOptions().patch_size == 9
 
 
 @pytest.mark.parametrize(
@@ -159,6 +159,18 @@ def test_sources_never_overlap_the_hole_and_every_pixel_snaps_to_a_source():
     # targets: exactly the centres whose 7x7 patch touches the hole
     touches = cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     assert len(geometry.target_y) == touches.sum()
+
+
+def test_distances_from_dot_products_equal_the_direct_sums():
+    """|s|^2 + |t|^2 - 2 s.t with exact norms: the same squared distances, to far below one grey level."""
+    generator = torch.Generator().manual_seed(0)
+    sources = nnf.Patches(*(lambda rows: (rows, rows.double().square().sum(1)))(torch.randint(0, 256, (300, 243), generator=generator).float()))
+    targets = nnf.Patches(*(lambda rows: (rows, rows.double().square().sum(1)))(torch.randint(0, 256, (50, 243), generator=generator).float()))
+    candidates = torch.randint(0, 300, (50, 16), generator=generator)
+    direct = (sources.rows[candidates].double() - targets.rows[:, None].double()).square().sum(-1)
+    got = nnf.distances(sources, targets, candidates)
+    assert torch.allclose(got.double(), direct, rtol=0, atol=2.0) and direct.min() > 1e5
+    assert torch.equal(got.argmin(1), direct.argmin(1))
 
 
 def test_pyramid_ignores_hole_values_and_smooth_fill_stays_in_range():

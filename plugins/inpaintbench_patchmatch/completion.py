@@ -3,10 +3,8 @@
 Per pyramid level, coarsest first:
 
 1. the hole is initialised: at the coarsest level by a smooth fill from its
-   surroundings (:func:`pyramid.smooth_fill`) and a random field; above it the
-   field is the coarser field upsampled, and the hole is painted by one vote of
-   that field over this level's own pixels (distances measured against the
-   coarser result upsampled);
+   surroundings (:func:`pyramid.smooth_fill`) and a random field; above it by
+   the coarser result upsampled (bilinear) and the coarser field upsampled;
 2. EM iterations: the field is improved by PatchMatch passes against the
    current estimate (E step), then every hole pixel becomes the
    similarity-weighted mean of the pixels that the matched source patches
@@ -68,18 +66,17 @@ def _complete_level(
     key = nnf.stream_key(schedule.seed, level)
     field = Field(nnf.start_field(geometry, key, parent), None)
     sources = None
-    # above the coarsest level, iteration -1 paints the hole with this level's own
-    # pixels through the upsampled field before any search (the bilinear
-    # upsampling alone would start the search from a blurred hole)
-    for iteration in range(-1 if parent is not None else 0, schedule.em_steps(level)):
+    # The search starts from the coarser result upsampled, not from a vote of the upsampled
+    # field over this level's pixels: measured on three sets of photographs, the sharper
+    # voted start cost 0.1-0.3 dB hole PSNR and 0.02-0.03 hole SSIM (docs/methods.md).
+    for iteration in range(schedule.em_steps(level)):
         padded = _features(estimate, geometry.radius, schedule.gradient_weight)
         if sources is None or schedule.gradient_weight > 0:  # gradients at a source's rim see the hole
             sources = nnf.patch_rows(padded, geometry.source_pad, geometry.offsets)
         targets = nnf.patch_rows(padded, geometry.target_pad, geometry.offsets)
         weights = _unknown_weights(hole, geometry, padded.shape[1]) if first and iteration == 0 else None
         field.dist = nnf.distances(sources, targets, field.rows[:, None], weights)[:, 0]
-        if iteration >= 0:
-            nnf.search(geometry, field, sources, targets, nnf.stream_key(key, iteration), schedule.passes(level), weights)
+        nnf.search(geometry, field, sources, targets, nnf.stream_key(key, iteration), schedule.passes(level), weights)
         estimate = _vote(estimate, geometry, field)
     return estimate, (geometry, field)
 

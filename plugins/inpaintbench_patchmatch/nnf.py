@@ -30,6 +30,7 @@ neighbouring image of the batch.
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 import numpy as np
 import torch
@@ -163,30 +164,47 @@ def build_geometry(hole: torch.Tensor, patch_size: int) -> Geometry:
 
 
 # -- patch descriptors and distances ---------------------------------------------------
-def patch_rows(padded_flat: torch.Tensor, centres: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-    """Descriptors (len(centres), p*p*C) of the patches at padded-grid ``centres``."""
+class Patches(typing.NamedTuple):
+    """Patch descriptors, one row per patch, and each row's squared norm (for distances by dot products)."""
+
+    rows: torch.Tensor  # (P, p*p*C)
+    norms: torch.Tensor  # (P,) float64: sums of squares of integers up to 255**2 * p*p*C, held exactly
+
+
+def patch_rows(padded_flat: torch.Tensor, centres: torch.Tensor, offsets: torch.Tensor) -> Patches:
+    """Descriptors (len(centres), p*p*C) of the patches at padded-grid ``centres``, with their squared norms."""
     rows = torch.empty((len(centres), len(offsets) * padded_flat.shape[1]), dtype=padded_flat.dtype, device=padded_flat.device)
     block = max(1, _BLOCK_ELEMENTS // rows.shape[1])
     for start in range(0, len(centres), block):
         index = centres[start : start + block, None] + offsets
         rows[start : start + block] = padded_flat[index.flatten()].view(len(index), -1)
-    return rows
+    return Patches(rows, rows.double().square().sum(1))
 
 
-def distances(
-    sources: torch.Tensor, targets: torch.Tensor, candidates: torch.Tensor, weights: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Squared distances (T, K) between each target row and its K candidate source rows."""
+def distances(sources: Patches, targets: Patches, candidates: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Squared distances (T, K) between each target row and its K candidate source rows.
+
+    Unweighted, as |s|^2 + |t|^2 - 2 s.t: one batched matrix product instead of a
+    (T, K, D) difference tensor, about twice as fast.  The norms are exact and the
+    dot products float32, so a distance is within ~1e-7 of the patch energy (far
+    below one grey level squared per pixel).  Weighted (the first E step of the
+    coarsest level), the direct sum of weighted squared differences.
+    """
     count, width = candidates.shape
-    out = torch.empty((count, width), dtype=sources.dtype, device=sources.device)
-    block = max(1, _BLOCK_ELEMENTS // (width * sources.shape[1]))
+    out = torch.empty((count, width), dtype=sources.rows.dtype, device=sources.rows.device)
+    block = max(1, _BLOCK_ELEMENTS // (width * sources.rows.shape[1]))
     for start in range(0, count, block):
         stop = min(start + block, count)
-        picked = sources.index_select(0, candidates[start:stop].flatten()).view(stop - start, width, -1)
-        diff = (picked - targets[start:stop, None, :]).square_()
-        if weights is not None:
+        chosen = candidates[start:stop]
+        picked = sources.rows.index_select(0, chosen.flatten()).view(stop - start, width, -1)
+        if weights is None:
+            dots = torch.bmm(picked, targets.rows[start:stop, :, None])[..., 0]
+            energy = sources.norms[chosen] + targets.norms[start:stop, None]
+            out[start:stop] = (energy - 2 * dots.double()).clamp_min(0)
+        else:
+            diff = (picked - targets.rows[start:stop, None, :]).square_()
             diff *= weights[start:stop, None, :]
-        out[start:stop] = diff.sum(-1)
+            out[start:stop] = diff.sum(-1)
     return out
 
 

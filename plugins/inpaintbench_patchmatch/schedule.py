@@ -9,7 +9,7 @@ import dataclasses
 class Schedule:
     """The parameters of one completion (the method's options, minus the device)."""
 
-    patch_size: int = dataclasses.field(default=7, metadata={
+    patch_size: int = dataclasses.field(default=9, metadata={
         "help": "side (px) of the square patches that are matched and voted (odd, >= 3)"})
     min_size: int = dataclasses.field(default=32, metadata={
         "help": "the pyramid's coarsest level keeps its shorter side at least this (px)"})
