@@ -174,11 +174,13 @@ class Patches(typing.NamedTuple):
 def patch_rows(padded_flat: torch.Tensor, centres: torch.Tensor, offsets: torch.Tensor) -> Patches:
     """Descriptors (len(centres), p*p*C) of the patches at padded-grid ``centres``, with their squared norms."""
     rows = torch.empty((len(centres), len(offsets) * padded_flat.shape[1]), dtype=padded_flat.dtype, device=padded_flat.device)
+    norms = torch.empty(len(centres), dtype=torch.float64, device=padded_flat.device)
     block = max(1, _BLOCK_ELEMENTS // rows.shape[1])
     for start in range(0, len(centres), block):
         index = centres[start : start + block, None] + offsets
         rows[start : start + block] = padded_flat[index.flatten()].view(len(index), -1)
-    return Patches(rows, rows.double().square().sum(1))
+        norms[start : start + block] = rows[start : start + block].double().square_().sum(1)  # block by block: no full copy
+    return Patches(rows, norms)
 
 
 def distances(sources: Patches, targets: Patches, candidates: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
