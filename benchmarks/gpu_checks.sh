@@ -64,7 +64,7 @@ for section in $SECTIONS; do
   echo "== $section"
   case $section in
     ours) timeout 200 python3 benchmarks/bench_training.py --devices cuda --methods "" --workers "$WORKERS" 2>&1 | tee "$OUT/bench_training.txt" ;;
-    patchmatch) timeout 90 python3 benchmarks/bench_patchmatch.py --skip speed,memory,quality 2>&1 | tee "$OUT/bench_patchmatch.txt" ;;
+    patchmatch) timeout 90 python3 benchmarks/bench_patchmatch.py --skip speed,memory,quality,contended 2>&1 | tee "$OUT/bench_patchmatch.txt" ;;
     train-ours) train_and_score ours ours 3000 --resize-to 192 --flip ;;
     baselines) timeout 200 python3 benchmarks/bench_training.py --devices cuda --gpu-batches "" --repeats 1 --workers "$WORKERS" 2>&1 | tee "$OUT/bench_baselines.txt" ;;
     train-baselines)
