@@ -123,7 +123,7 @@ def exiting_plugin():
 def test_a_plugin_calling_sys_exit_is_isolated_like_any_failure(runner, tmp_path, exiting_plugin):
     result = runner.invoke(main, ["compare", "--methods", "exits,telea", "--limit", "3", "--out", "res", "--format", "csv"])
     assert result.exit_code == 1, result.output  # a requested method that scored nothing fails the run, after the table
-    assert "method 'exits' failed on 3 item(s): SystemExit: 3" in result.output and "failed: exits scored no item" in result.output
+    assert "method 'exits' failed on 3 item(s): SystemExit: 3" in result.output and "failed: no row for exits" in result.output
     assert list(pd.read_csv(tmp_path / "res" / "table.csv")["method"]) == ["telea"]
 
 
