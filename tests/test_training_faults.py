@@ -12,18 +12,9 @@ from inpaintbench import hookimpl, plugins, registry
 from inpaintbench.errors import CheckpointError
 from inpaintbench.methods import Method
 from inpaintbench.testing import check_exact_resume
-from inpaintbench.training import TrainConfig, train
-from inpaintbench.training import checkpoint
+from inpaintbench.training import checkpoint, train
 from inpaintbench.training.logs import read_losses
-
-TINY = {"width": "0.0625", "bottleneck": "16"}
-
-
-def tiny_config(out, **changes) -> TrainConfig:
-    values = dict(method="ours", dataset="sample", out=str(out), steps=6, batch_size=4, workers=0,
-                  checkpoint_every=1000, sample_every=1000, options=dict(TINY))
-    values.update(changes)
-    return TrainConfig(**values)
+from test_training import tiny_config  # ours at a tiny width: about a second per run
 
 
 def test_resume_is_exact_for_a_recipe_that_draws_from_the_global_generator(tmp_path, monkeypatch):
