@@ -5,7 +5,6 @@ duplicate or silently change a scored row.
 """
 
 import errno
-import json
 import os
 import signal
 import struct
