@@ -17,7 +17,7 @@ CUDA_BATCH = 32
 
 @dataclasses.dataclass(frozen=True)
 class PatchMatchOptions(Schedule):
-    """Defaults: 9x9 patches, the reference's per-level schedule, pyramid down to 32 px.
+    """Defaults: 9x9 patches, 1 + 2L EM steps of one PatchMatch pass each, pyramid down to 64 px.
 
     ``inpaintbench methods patchmatch`` shows each field's help.
     """

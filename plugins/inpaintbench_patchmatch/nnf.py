@@ -168,7 +168,7 @@ class Patches(typing.NamedTuple):
     """Patch descriptors, one row per patch, and each row's squared norm (for distances by dot products)."""
 
     rows: torch.Tensor  # (P, p*p*C)
-    norms: torch.Tensor  # (P,) float64: sums of squares of integers up to 255**2 * p*p*C, held exactly
+    norms: torch.Tensor  # (P,) float64; summed in float32, exact while p*p*C * 255**2 < 2**24 (9x9 colour patches)
 
 
 def patch_rows(padded_flat: torch.Tensor, centres: torch.Tensor, offsets: torch.Tensor) -> Patches:
@@ -179,7 +179,8 @@ def patch_rows(padded_flat: torch.Tensor, centres: torch.Tensor, offsets: torch.
     for start in range(0, len(centres), block):
         index = centres[start : start + block, None] + offsets
         rows[start : start + block] = padded_flat[index.flatten()].view(len(index), -1)
-        norms[start : start + block] = rows[start : start + block].double().square_().sum(1)  # block by block: no full copy
+        part = rows[start : start + block]
+        norms[start : start + block] = torch.einsum("ij,ij->i", part, part)  # exact for 8-bit colour up to 258 values
     return Patches(rows, norms)
 
 

@@ -11,7 +11,7 @@ class Schedule:
 
     patch_size: int = dataclasses.field(default=9, metadata={
         "help": "side (px) of the square patches that are matched and voted (odd, >= 3)"})
-    min_size: int = dataclasses.field(default=32, metadata={
+    min_size: int = dataclasses.field(default=64, metadata={
         "help": "the pyramid's coarsest level keeps its shorter side at least this (px)"})
     levels: int = dataclasses.field(default=0, metadata={
         "help": "at most this many pyramid levels (0: as many as min_size allows)"})
@@ -19,7 +19,7 @@ class Schedule:
         "help": "EM iterations at the finest level; level L (0 = finest) runs em_iterations + em_iterations_per_level * L"})
     em_iterations_per_level: int = dataclasses.field(default=2, metadata={
         "help": "extra EM iterations per level above the finest"})
-    search_iterations: int = dataclasses.field(default=7, metadata={
+    search_iterations: int = dataclasses.field(default=1, metadata={
         "help": "most PatchMatch passes per EM step; level L runs min(this, 1 + L)"})
     gradient_weight: float = dataclasses.field(default=0.0, metadata={
         "help": "weight of the x/y luminance gradients in the patch distance (0: colour only)"})
