@@ -47,17 +47,17 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pho
 METHODS = "telea,navier-stokes,mean-fill,patchmatch"
 
 
-def cli(*args: str, cwd: Path) -> list[str]:
+def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "inpaintbench", *args]
 
 
 def run(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(cli(*args, cwd=cwd), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cli(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 def kill_at(args: list[str], cwd: Path, seconds: float) -> bool:
     """Start the command, SIGKILL its whole process group after ``seconds``; True when it was still running."""
-    process = subprocess.Popen(cli(*args, cwd=cwd), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(cli(*args), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         process.wait(timeout=seconds)
         return False
@@ -155,7 +155,7 @@ def train_campaign(work: Path, kills: int, rng: random.Random) -> dict:
 def two_writers(photos: Path, work: Path) -> dict:
     out = work / "shared-out"
     common = ["compare", "--methods", "patchmatch", "--dataset", "folder", "--root", str(photos), "--limit", "12", "--format", "csv", "--out", str(out)]
-    first = subprocess.Popen(cli(*common, "--seed", "1", cwd=work), cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(cli(*common, "--seed", "1"), cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
     second = run([*common, "--seed", "2"], work)
     first.communicate()

@@ -58,3 +58,9 @@ class ResultsError(InpaintbenchError):
 
 class MethodOutputError(InpaintbenchError):
     """A method returned something that is not a completed uint8 image batch."""
+
+
+def one_line(error: BaseException) -> str:
+    """``TypeName: first line of the message``: how a plugin's unexpected error is reported and logged."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -40,7 +40,7 @@ def comparison_grid(
     and the item ids that label the rows.
     """
     scores = store.scores() if scores is None else scores
-    hole_psnr = _hole_psnr(scores)
+    psnr_of = hole_psnr(scores)
     kinds = ["input", *methods, "target"]
     rows, names = [], []
     for item in sorted(set(scores["item"])) if "item" in scores else []:
@@ -54,7 +54,7 @@ def comparison_grid(
             if mask is not None and mask.shape == image.shape[:2]:
                 image = outline_hole(image, mask)
             if kind in methods:
-                put_corner_label(image, _psnr_text(hole_psnr.get((kind, item))))
+                put_corner_label(image, _psnr_text(psnr_of.get((kind, item))))
             row.append(image)
         rows.append(row)
         names.append(item)
@@ -162,10 +162,11 @@ def untile(grid: np.ndarray, columns: int, row_labels: bool = False) -> list[lis
     return images
 
 
-def _hole_psnr(scores: pd.DataFrame) -> dict[tuple[str, str], float]:
+def hole_psnr(scores: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """(method, item) -> hole PSNR, from a results directory's score rows."""
     if "psnr_hole" not in scores:
         return {}
-    return {(m, i): v for m, i, v in zip(scores["method"], scores["item"], scores["psnr_hole"])}
+    return {(m, i): float(v) for m, i, v in zip(scores["method"], scores["item"], scores["psnr_hole"])}
 
 
 def _psnr_text(value: float | None) -> str | None:

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .grid import outline_hole
+from .grid import hole_psnr, outline_hole
 from .images import read_image
 from .results import ResultsStore
 from .tables import METRICS, caption, cells, left_out
@@ -231,7 +231,7 @@ class _Thumbnails:
 
 def _image_rows(scores: pd.DataFrame, methods: list[str], kept: list[str], thumbs: _Thumbnails) -> str:
     """Input | each method (with its hole PSNR) | truth for the kept items, the hole outlined in magenta."""
-    hole = _hole_psnr(scores)
+    hole = hole_psnr(scores)
     shown = kept[:MAX_IMAGE_ROWS]
     note = (f'<p class="note">The hole is outlined in magenta.  Images were kept for {len(kept)} of '
             f'{len(_items(scores))} items{f"; the first {len(shown)} are shown" if len(shown) < len(kept) else ""} '
@@ -270,9 +270,3 @@ def _extremes(scores: pd.DataFrame, methods: list[str], thumbs: _Thumbnails) -> 
                              f'<span class="item">{_e(row.item)}</span></figcaption></figure>')
         strips.append(f'<h3>{_e(method)}</h3><div class="extremes">{"".join(cards) or "<small>no item has a hole PSNR</small>"}</div>')
     return "".join(strips)
-
-
-def _hole_psnr(scores: pd.DataFrame) -> dict[tuple[str, str], float]:
-    if "psnr_hole" not in scores:
-        return {}
-    return {(m, i): float(v) for m, i, v in zip(scores["method"], scores["item"], scores["psnr_hole"])}

@@ -42,22 +42,27 @@ def plan(images: Path, masks: Path, out: Path) -> list[Job]:
         raise InpaintbenchError(f"--mask {masks}: no such mask file or folder")
     if images.is_file():
         if masks.is_file():
-            return [Job(images, masks, out / images.name)]
-        beside = same_folder(images.parent, masks)
-        return [_pair(CompanionFolder(masks, "mask", prefer_masks=True, masks_only=beside), images.name, images, out / images.name)]
-    if masks.is_file():
+            jobs = [Job(images, masks, out / images.name)]
+        else:
+            beside = same_folder(images.parent, masks)
+            jobs = [_pair(CompanionFolder(masks, "mask", prefer_masks=True, masks_only=beside), images.name, images, out / images.name)]
+    elif masks.is_file():
         raise InpaintbenchError(f"--mask {masks} is one file but {images} is a folder: give a folder of masks")
-    if out.resolve() == images.resolve():
-        raise InpaintbenchError(f"--out {out} is the input folder: the completed images would replace the originals")
-    masks_beside = same_folder(images, masks)  # LaMa's layout: photo.png and photo_mask.png in one folder
-    companions = CompanionFolder(masks, "mask", prefer_masks=True, masks_only=masks_beside)
-    jobs = []
-    for relative in list_images(images):
-        if masks_beside and is_mask_name(relative) or _inside(images / relative, out):
-            continue
-        jobs.append(_pair(companions, relative, images / relative, out / relative))
-    if not jobs:
-        raise InpaintbenchError(f"{images} holds no images to complete")
+    else:
+        masks_beside = same_folder(images, masks)  # LaMa's layout: photo.png and photo_mask.png in one folder
+        companions = CompanionFolder(masks, "mask", prefer_masks=True, masks_only=masks_beside)
+        outputs = out.resolve()
+        earlier = outputs != images.resolve()  # --out inside the folder: its completed images are not inputs
+        jobs = [
+            _pair(companions, relative, images / relative, out / relative)
+            for relative in list_images(images)
+            if not (masks_beside and is_mask_name(relative))
+            and not (earlier and (images / relative).resolve().is_relative_to(outputs))
+        ]
+        if not jobs:
+            raise InpaintbenchError(f"{images} holds no images to complete")
+    if any(job.output.resolve() == job.image.resolve() for job in jobs):
+        raise InpaintbenchError(f"--out {out} holds the inputs themselves: the completed images would replace the originals")
     return jobs
 
 
@@ -66,13 +71,6 @@ def _pair(companions: CompanionFolder, relative: str, image: Path, output: Path)
         return Job(image, companions.find(relative), output)
     except InpaintbenchError as error:
         return Job(image, None, output, str(error))
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(folder.resolve())
-    except OSError:
-        return False
 
 
 def complete_file(method: Method, job: Job) -> None:

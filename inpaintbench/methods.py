@@ -220,20 +220,17 @@ class TrainableMethod(Method):
         """Photographs at their own size: refuse, naming what it takes, what a fixed-size model cannot complete."""
         if not hasattr(self, "recipe"):
             return  # no weights: inpaint() says so
-        center_only = tuple(self.recipe.masks) == ("center",)
-        wrong_size = self.recipe.image_sizes is not None and (height, width) != (self.image_size, self.image_size)
-        if wrong_size or center_only:
-            try:
-                self.check_image_size(height, width)
-                self.check_masks(masks)
-            except InpaintbenchError:
-                side = self.image_size
-                hole = f" with the center {side // 2}x{side // 2} hole" if center_only else ""
-                raise InpaintbenchError(
-                    f"method {self.name!r} completes only {side}x{side} images{hole} (what it was trained on), not "
-                    f"this {width}x{height} image and its mask; use a method that takes any size and hole, e.g. "
-                    "patchmatch, telea or glcic"
-                ) from None
+        try:
+            self.check_image_size(height, width)
+            self.check_masks(masks)
+        except InpaintbenchError:  # the compare-side messages speak of --image-size and --mask: say it for photographs
+            side = self.image_size
+            hole = f" with the center {side // 2}x{side // 2} hole" if tuple(self.recipe.masks) == ("center",) else ""
+            raise InpaintbenchError(
+                f"method {self.name!r} completes only {side}x{side} images{hole} (what it was trained on), not "
+                f"this {width}x{height} image and its mask; use a method that takes any size and hole, e.g. "
+                "patchmatch, telea or glcic"
+            ) from None
 
     def check_masks(self, masks: np.ndarray) -> None:
         """Refuse holes the model cannot fill: a model trained only on the center hole predicts only that square."""

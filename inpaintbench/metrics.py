@@ -294,7 +294,7 @@ def _chunk_sums(x: np.ndarray, y: np.ndarray, holes: np.ndarray | None, window: 
         borderType=cv2.BORDER_REFLECT,
     ).reshape(4, total, crop_width, channels)
     # whole rows, border columns included: contiguous arrays are ~3x faster than
-    # a column-cropped view; the border columns are zeroed before summing
+    # a column-cropped view; the sums below read only each image's own block
     s_map = _ssim_map(filtered, window)
     s_pixel = s_map[..., 0].copy()  # channel sums, (total, crop_width), added in one fixed order
     for channel in range(1, channels):

@@ -64,9 +64,6 @@ class CompanionFolder:
             raise InpaintbenchError(f"{what} folder {self.folder} holds no images ({', '.join(sorted(IMAGE_EXTENSIONS))})")
         self.prefer_masks = prefer_masks
 
-    def __len__(self) -> int:
-        return len(self._files)
-
     def find(self, relative: str) -> Path:
         """The one file paired with the image or item ``relative``; a one-line error when none or several."""
         key = pairing_key(relative)

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import registry
-from .errors import InpaintbenchError, ResultsError
+from .errors import InpaintbenchError, ResultsError, one_line
 from .methods import Method
 from .results import ResultsStore
-from .runner import Report, RunSpec, _one_line, evaluate, run_record
+from .runner import Report, RunSpec, evaluate, run_record
 from .sharding import evaluate_shard, merge_shards, shard_dir
 
 
@@ -186,7 +186,7 @@ def _work(job: _Job, index: int, count: int, messages) -> None:
         messages.put(("done", index, "interrupted"))
         raise SystemExit(130) from None
     except BaseException as error:
-        messages.put(("done", index, _one_line(error)))
+        messages.put(("done", index, one_line(error)))
         raise SystemExit(1) from None
 
 

@@ -14,7 +14,6 @@ item, and never sees the ground truth either.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -68,15 +67,11 @@ class PredictionFolder(Method):
         return "predictions"
 
 
-#: names that become folder and file names in a results directory: no separators, no dot-only names
-LABEL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-
-
 def check_label(label: str) -> None:
     """A row label must be a safe file name: it names ``scores/<label>.jsonl`` and ``images/<label>/``."""
-    from .results import REFERENCE_KINDS
+    from .results import REFERENCE_KINDS, is_row_name
 
-    if not LABEL_PATTERN.match(label) or label in REFERENCE_KINDS:
+    if not is_row_name(label):
         raise InpaintbenchError(
             f"--predictions {label!r}: a row name must be letters, digits, '.', '_', '+' or '-' (not starting with "
             f"a dot) and not one of {', '.join(REFERENCE_KINDS)}"

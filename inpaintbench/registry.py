@@ -10,7 +10,6 @@ removed: neither silently wins.
 from __future__ import annotations
 
 import dataclasses
-import re
 import typing
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from .datasets.base import Dataset
 from .errors import DuplicateNameError, InpaintbenchError, PluginError, UnknownNameError
 from .methods import Method, parse_options
 from .plugins import PluginFailure, plugin_manager, record_failure
-from .results import REFERENCE_KINDS
+from .results import REFERENCE_KINDS, is_row_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,11 +37,6 @@ class _Table:
 
 
 _tables: dict[str, _Table] = {}
-
-#: a registered name: a safe file name, as tables, results directories and the CLI use it
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
-#: folders the harness writes beside the methods' own (images/input, images/target, images/mask)
-RESERVED_NAMES = REFERENCE_KINDS
 
 _KINDS = {
     "method": ("register_methods", Method),
@@ -81,12 +75,11 @@ def _add(table: _Table, kind: str, base: type, cls: type, source: str) -> None:
     if not (isinstance(cls, type) and issubclass(cls, base)) or not getattr(cls, "name", None):
         raise PluginError(f"register() takes a {base.__name__} subclass with a name, got {cls!r}")
     name = cls.name
-    if not isinstance(name, str) or not NAME_PATTERN.match(name) or name in RESERVED_NAMES:
-        # names become file and folder names (scores/<name>.jsonl, images/<name>/): no separators, no clashes
+    if not is_row_name(name) or name != name.lower():  # registered names are also lower-case, like CLI words
         record_failure(PluginFailure(
             source, "register",
             f"{kind} name {name!r} is not allowed: use lower-case letters, digits, '.', '_', '+' or '-' "
-            f"(starting with a letter or digit), and none of {', '.join(RESERVED_NAMES)}",
+            f"(starting with a letter or digit), and none of {', '.join(REFERENCE_KINDS)}",
         ))
         return
     if name in table.duplicates:

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import socket
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -44,6 +45,8 @@ LOCK_FILE = ".lock"
 #: images/<kind>/ folders the harness writes itself; no method may take these names
 MASK_KIND = "mask"
 REFERENCE_KINDS = ("input", "target", MASK_KIND)
+#: a row's name becomes file and folder names here (scores/<name>.jsonl, images/<name>/): no separators
+ROW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 #: run.json fields that must match for a rerun to add to stored results
 COMPATIBILITY_KEYS = ("dataset", "split", "protocol", "seed", "metrics")
 
@@ -71,6 +74,11 @@ def write_png_atomic(path: Path, rgb: np.ndarray) -> None:
     if not ok:
         raise ResultsError(f"could not encode {path} as PNG")
     write_atomic(path, encoded.tobytes())
+
+
+def is_row_name(name: object) -> bool:
+    """Whether ``name`` can name a table row: a plain file name (not starting with a dot) and no harness folder."""
+    return isinstance(name, str) and bool(ROW_NAME.match(name)) and name not in REFERENCE_KINDS
 
 
 def mask_pixels(mask: np.ndarray) -> np.ndarray:
@@ -315,10 +323,10 @@ class ResultsStore:
 
     def read_mask(self, item_id: str) -> np.ndarray | None:
         """The hole saved by :meth:`save_mask` as (H, W) bool; None when the run kept no images of the item."""
+        from .mask_files import read_mask_file
+
         path = self.image_path(MASK_KIND, item_id)
-        if not path.exists():
-            return None
-        return cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_GRAYSCALE) > 127
+        return read_mask_file(path) if path.exists() else None
 
 
 def incompatibility(stored: dict[str, Any], record: dict[str, Any], keys: tuple[str, ...] = COMPATIBILITY_KEYS) -> str | None:

@@ -22,7 +22,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from .datasets.base import Dataset, manifest_hash
-from .errors import InpaintbenchError, ResultsError
+from .errors import InpaintbenchError, ResultsError, one_line
 from .methods import Method, check_output, composite
 from .metrics import SCORE_SETTINGS, score_batch
 from .predictions import PredictionFolder
@@ -210,7 +210,7 @@ def evaluate(
                 except KeyboardInterrupt:
                     raise
                 except BaseException as error:  # a plugin's bug, even sys.exit(), must not sink the other methods
-                    message = _one_line(error)
+                    message = one_line(error)
                     store.append_failure("inpaint", message, method=name, items=[batch.ids[k] for k in rows])
                     report.method_errors.setdefault(name, []).append((len(rows), message))
                     failures_in_a_row[name] += 1
@@ -346,8 +346,3 @@ def check_not_tiny(image: np.ndarray, item_id: str, image_size: int) -> None:
             f"{item_id}: too small ({width}x{height}); the benchmark needs a shorter side of at least {smallest} px "
             f"(it would be upscaled {image_size / min(height, width):.1f}x to {image_size} px)"
         )
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -80,9 +80,9 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
 
 def left_out(record: dict[str, Any], summary: pd.DataFrame) -> dict[str, str]:
     """Methods of the run that have no row in ``summary``, each with why and how to fix it."""
-    reasons = {}
+    reasons, rows = {}, set(summary["method"])
     for name in record.get("method_order") or list(record.get("methods", {})):
-        if name in set(summary["method"]):
+        if name in rows:
             continue
         entry = record.get("methods", {}).get(name, {})
         if entry.get("status") == "unavailable":

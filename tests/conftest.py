@@ -31,3 +31,13 @@ def no_pixel_limit_leaks():
     """``--max-pixels`` sets its limit in the environment (for worker processes): undo it after each test."""
     yield
     os.environ.pop("INPAINTBENCH_MAX_PIXELS", None)
+
+
+@pytest.fixture
+def fresh_plugins():
+    """The plugin manager with the registries rebuilt before and after the test: register throw-away plugins on it."""
+    from inpaintbench import plugins
+
+    plugins.reset()
+    yield plugins.plugin_manager()
+    plugins.reset()

@@ -122,13 +122,8 @@ class _Weighted:
 
 
 @pytest.fixture
-def weighted_plugin():
-    from inpaintbench import plugins
-
-    plugins.reset()
-    plugins.plugin_manager().register(_Weighted(), name="weighted")
-    yield
-    plugins.reset()
+def weighted_plugin(fresh_plugins):
+    fresh_plugins.register(_Weighted(), name="weighted")
 
 
 def test_untrained_methods_are_listed_not_dropped(runner, tmp_path, weighted_plugin):

@@ -12,7 +12,7 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
-from inpaintbench import TrainableMethod, hookimpl, plugins
+from inpaintbench import TrainableMethod, hookimpl
 from inpaintbench.cli import main
 from inpaintbench.errors import CheckpointError, InpaintbenchError
 from inpaintbench.experiments.encoder_study import StudyConfig, batch_bounds, epoch_order, run_study, studied_methods
@@ -273,14 +273,10 @@ class _Plugin:
         register(_Tiny)
 
 
-def test_a_plugin_method_joins_the_study(cifar, tmp_path):
-    plugins.reset()
-    try:
-        plugins.plugin_manager().register(_Plugin(), name="tiny")
-        result = run_study(StudyConfig(root=cifar[0], methods=("tiny-cnn",), epochs=1, batch_size=8, image_size=32, device="cpu", out=tmp_path))
-        assert "tiny-cnn" in studied_methods()
-    finally:
-        plugins.reset()
+def test_a_plugin_method_joins_the_study(cifar, tmp_path, fresh_plugins):
+    fresh_plugins.register(_Plugin(), name="tiny")
+    result = run_study(StudyConfig(root=cifar[0], methods=("tiny-cnn",), epochs=1, batch_size=8, image_size=32, device="cpu", out=tmp_path))
+    assert "tiny-cnn" in studied_methods()
     assert result.trained == {"tiny-cnn": 1} and len(result.histories["tiny-cnn"]) == 1
 
 

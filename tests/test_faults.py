@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from inpaintbench import hookimpl, plugins
+from inpaintbench import hookimpl
 from inpaintbench.cli import main
 from inpaintbench.methods import Method
 from inpaintbench.results import ResultsStore
@@ -112,11 +112,8 @@ class _ExitPlugin:
 
 
 @pytest.fixture
-def exiting_plugin():
-    plugins.reset()
-    plugins.plugin_manager().register(_ExitPlugin(), name="exits-plugin")
-    yield
-    plugins.reset()
+def exiting_plugin(fresh_plugins):
+    fresh_plugins.register(_ExitPlugin(), name="exits-plugin")
 
 
 def test_a_plugin_calling_sys_exit_is_isolated_like_any_failure(runner, tmp_path, exiting_plugin):

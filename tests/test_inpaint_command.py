@@ -90,6 +90,15 @@ def test_writing_over_the_inputs_is_refused(runner, lama_folder):
     assert result.exit_code == 2 and "would replace the originals" in result.output
 
 
+def test_a_single_photo_is_not_written_over_itself(runner, tmp_path):
+    cv2.imwrite(str(tmp_path / "me.png"), _photo(120, 160))
+    cv2.imwrite(str(tmp_path / "me_mask.png"), _hole(120, 160, 30, 30, 30))
+    before = (tmp_path / "me.png").read_bytes()
+    result = runner.invoke(main, ["inpaint", "telea", "me.png", "--mask", "me_mask.png", "--out", "."])
+    assert result.exit_code == 2 and "would replace the originals" in result.output
+    assert (tmp_path / "me.png").read_bytes() == before
+
+
 def test_nothing_completed_is_a_failure(runner, tmp_path):
     (tmp_path / "photos").mkdir()
     (tmp_path / "masks").mkdir()

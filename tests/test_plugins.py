@@ -104,13 +104,6 @@ class _Dup(Method):
         return image
 
 
-@pytest.fixture
-def fresh_plugins():
-    plugins.reset()
-    yield plugins.plugin_manager()
-    plugins.reset()
-
-
 def test_a_plugin_that_raises_while_registering_is_named(fresh_plugins):
     fresh_plugins.register(_Throwaway(fail=True), name="gpu-only")
     assert "telea" in [entry.name for entry in registry.list_methods()]

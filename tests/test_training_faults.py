@@ -127,16 +127,12 @@ class _BadNames:
         register(_Reserved)
 
 
-def test_method_names_that_are_not_safe_file_names_are_refused_at_registration():
-    plugins.reset()
-    plugins.plugin_manager().register(_BadNames(), name="bad-names")
-    try:
-        names = {entry.name for entry in registry.list_methods()}
-        assert "../../escape" not in names and "target" not in names and "telea" in names
-        failures = " ".join(str(failure) for failure in plugins.plugin_failures())
-        assert "'../../escape'" in failures and "'target'" in failures
-    finally:
-        plugins.reset()
+def test_method_names_that_are_not_safe_file_names_are_refused_at_registration(fresh_plugins):
+    fresh_plugins.register(_BadNames(), name="bad-names")
+    names = {entry.name for entry in registry.list_methods()}
+    assert "../../escape" not in names and "target" not in names and "telea" in names
+    failures = " ".join(str(failure) for failure in plugins.plugin_failures())
+    assert "'../../escape'" in failures and "'target'" in failures
 
 
 def test_train_on_a_full_disk_is_one_line_from_the_command_line(tmp_path, monkeypatch):

@@ -271,7 +271,8 @@ def _mask_label(mask: str) -> str:
 
 def _fail_if_nothing_scored(requested: list[str], summary) -> None:
     """Exit 1 (after the table) when a method asked for by name has no row, or when nothing at all was scored."""
-    missing = [name for name in requested if name not in set(summary["method"])]
+    rows = set(summary["method"])
+    missing = [name for name in requested if name not in rows]
     if missing or summary.empty:
         which = ", ".join(missing) if missing else "any method"
         Console(stderr=True).print(f"[red]failed:[/red] no row for {escape(which)} (the reasons are above)", highlight=False)

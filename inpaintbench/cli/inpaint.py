@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import InpaintbenchError
+from ..errors import InpaintbenchError, one_line
 from . import key_value_pairs
 from .evaluate import check_device, max_pixels_option
 
@@ -57,7 +57,7 @@ def inpaint_command(method, images, masks, out, option_values, checkpoint, devic
             except InpaintbenchError as error:
                 problems.append((job.image, str(error)))
             except Exception as error:  # a method's bug: report this image, go on with the others
-                problems.append((job.image, f"{method} failed: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"))
+                problems.append((job.image, f"{method} failed: {one_line(error)}"))
             progress.advance(task)
     if len(jobs) == 1 and problems:
         raise InpaintbenchError(problems[0][1])
