@@ -31,3 +31,33 @@ def register_datasets(register):
 
     Call ``register(DatasetClass)`` once per :class:`inpaintbench.Dataset` subclass.
     """
+
+
+@hookspec
+def register_scorers(register):
+    """Register scorers: what the tables, CSV and bootstrap report per completed image.
+
+    Call ``register(ScorerClass)`` once per :class:`inpaintbench.Scorer`
+    subclass.  The built-in PSNR / SSIM / L1 scorer registers through this hook.
+    """
+
+
+@hookspec
+def register_mask_protocols(register):
+    """Register hole-mask protocols, the values ``--mask`` takes.
+
+    Call ``register(ProtocolClass)`` once per :class:`inpaintbench.MaskProtocol`
+    subclass.  The built-in ``center``, ``random-box``, ``irregular`` and
+    ``files`` protocols register through this hook.
+    """
+
+
+@hookspec
+def register_commands(cli):
+    """Add commands to the ``inpaintbench`` command line.
+
+    ``cli`` is the top-level :class:`click.Group`; add commands or whole groups
+    with ``@cli.command()`` / ``@cli.group()``.  A command that would replace
+    an existing one is refused and the plugin reported.  Keep the module that
+    defines commands light (click only): it is imported for ``--help``.
+    """

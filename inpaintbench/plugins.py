@@ -10,8 +10,10 @@ shown by ``inpaintbench methods``; the other plugins still load.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import importlib.metadata
+from typing import Any
 
 import pluggy
 
@@ -19,8 +21,9 @@ from . import hookspecs
 
 ENTRY_POINT_GROUP = "inpaintbench"
 
-#: core modules registered through the same hooks as outside plugins
-DEFAULT_PLUGINS = ("inpaintbench.datasets",)
+#: core modules registered through the same hooks as outside plugins: the built-in
+#: dataset loaders, scorers and mask protocols (each light to import: listings load them)
+DEFAULT_PLUGINS = ("inpaintbench.datasets", "inpaintbench.scoring", "inpaintbench.mask_protocols")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +42,8 @@ class PluginFailure:
 class _State:
     manager: pluggy.PluginManager
     failures: list[PluginFailure]
+    #: what other modules derive from the loaded plugins (the registry's tables), dropped with them
+    derived: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 _state: _State | None = None
@@ -60,13 +65,15 @@ def record_failure(failure: PluginFailure) -> None:
 
 
 
+def derived() -> dict[str, Any]:
+    """A cache for what is computed from the loaded plugins; :func:`reset` empties it with them."""
+    return _load().derived
+
+
 def reset() -> None:
-    """Forget every loaded plugin (tests use this after registering throw-away plugins)."""
+    """Forget every loaded plugin and all derived from them (tests use this after registering throw-away plugins)."""
     global _state
     _state = None
-    from . import registry
-
-    registry.reset()
 
 
 def _load() -> _State:
@@ -88,9 +95,29 @@ def _load() -> _State:
                 manager.register(plugin, name=label)
             except Exception as error:  # a broken third-party plugin must not break the rest
                 failures.append(PluginFailure(label, "import", f"{type(error).__name__}: {error}"))
-        manager.check_pending()
+                continue
+            unknown = _unknown_hooks(manager, plugin)
+            if unknown:  # a misspelt hook would never run: the plugin is reported and left out, not half-used
+                manager.unregister(plugin)
+                failures.append(PluginFailure(label, "register", unknown))
         _state = _State(manager, failures)
     return _state
+
+
+def _unknown_hooks(manager: pluggy.PluginManager, plugin: object) -> str:
+    """Why ``plugin`` implements a hook that inpaintbench does not define ("" when it does not).
+
+    pluggy's ``check_pending`` raises for the first such hook of any plugin, which would
+    stop every command; checking each plugin on its own names the one to fix.
+    """
+    known = [name for name, caller in vars(manager.hook).items() if getattr(caller, "spec", None) is not None]
+    problems = []
+    for caller in manager.get_hookcallers(plugin) or []:
+        if caller.spec is None and any(impl.plugin is plugin and not impl.optionalhook for impl in caller.get_hookimpls()):
+            close = difflib.get_close_matches(caller.name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (hooks: {', '.join(sorted(known))})"
+            problems.append(f"unknown hook {caller.name!r}{hint}")
+    return "; ".join(problems)
 
 
 def _label(entry_point: importlib.metadata.EntryPoint) -> str:

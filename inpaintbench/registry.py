@@ -1,4 +1,4 @@
-"""Name -> class registries for methods and datasets, filled through the plugin hooks.
+"""Name -> class registries for methods, datasets, scorers and mask protocols, filled through the plugin hooks.
 
 This is the single source of truth for listing, creating and the CLI.  Each
 plugin's hook is called on its own, so a plugin that raises while registering
@@ -10,6 +10,7 @@ removed: neither silently wins.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import typing
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from .datasets.base import Dataset
 from .errors import DuplicateNameError, InpaintbenchError, PluginError, UnknownNameError
 from .methods import Method, parse_options
-from .plugins import PluginFailure, plugin_manager, record_failure
+from .plugins import PluginFailure, derived, plugin_manager, record_failure
 from .results import REFERENCE_KINDS, is_row_name
 
 
@@ -36,21 +37,25 @@ class _Table:
     duplicates: dict[str, list[str]]
 
 
-_tables: dict[str, _Table] = {}
-
+#: kind -> (hook, base class as "module:Class"); a base is imported when its table is first built,
+#: so that listing methods does not import the scorers' numerics
 _KINDS = {
-    "method": ("register_methods", Method),
-    "dataset": ("register_datasets", Dataset),
+    "method": ("register_methods", "inpaintbench.methods:Method"),
+    "dataset": ("register_datasets", "inpaintbench.datasets.base:Dataset"),
+    "scorer": ("register_scorers", "inpaintbench.scoring:Scorer"),
+    "mask protocol": ("register_mask_protocols", "inpaintbench.mask_protocols:MaskProtocol"),
 }
 
 
-def reset() -> None:
-    _tables.clear()
+def _base(kind: str) -> type:
+    module_name, _, class_name = _KINDS[kind][1].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def _table(kind: str) -> _Table:
-    if kind not in _tables:
-        hook_name, base = _KINDS[kind]
+    tables = derived()
+    if kind not in tables:
+        hook_name, base = _KINDS[kind][0], _base(kind)
         manager = plugin_manager()
         table = _Table({}, {})
         for impl in getattr(manager.hook, hook_name).get_hookimpls():
@@ -67,8 +72,8 @@ def _table(kind: str) -> _Table:
             record_failure(
                 PluginFailure(" and ".join(sources), "duplicate", f"{kind} {name!r} is registered by more than one plugin")
             )
-        _tables[kind] = table
-    return _tables[kind]
+        tables[kind] = table
+    return tables[kind]
 
 
 def _add(table: _Table, kind: str, base: type, cls: type, source: str) -> None:
@@ -110,6 +115,24 @@ def list_methods() -> list[Entry]:
 def list_datasets() -> list[Entry]:
     """Every usable dataset loader, sorted by name."""
     return sorted(_table("dataset").entries.values(), key=lambda entry: entry.name)
+
+
+def list_scorers() -> list[Entry]:
+    """Every usable scorer, in registration order (the built-in scorer first): the order of table columns."""
+    return list(_table("scorer").entries.values())
+
+
+def scorer_class(name: str) -> type:
+    return _lookup("scorer", name).cls
+
+
+def list_mask_protocols() -> list[Entry]:
+    """Every usable mask protocol, sorted by name."""
+    return sorted(_table("mask protocol").entries.values(), key=lambda entry: entry.name)
+
+
+def mask_protocol_class(name: str) -> type:
+    return _lookup("mask protocol", name).cls
 
 
 def method_class(name: str) -> type[Method]:

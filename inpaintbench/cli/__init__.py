@@ -18,7 +18,40 @@ _ENVIRONMENT_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, er
 
 
 class _Group(click.Group):
-    """Turns the toolkit's own errors, and a full or read-only disk, into one line on stderr instead of a traceback."""
+    """The top-level group: adds the plugins' commands on first use, and turns the toolkit's own errors
+    (and a full or read-only disk) into one line on stderr instead of a traceback."""
+
+    _plugin_commands_added = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._add_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+    def _add_plugin_commands(self) -> None:
+        """Call every plugin's ``register_commands(cli)`` once; a plugin that raises or replaces a command is reported."""
+        if self._plugin_commands_added:
+            return
+        self._plugin_commands_added = True
+        from ..plugins import PluginFailure, plugin_manager, record_failure
+
+        for impl in plugin_manager().hook.register_commands.get_hookimpls():
+            before = dict(self.commands)
+            try:
+                impl.function(cli=self)
+            except Exception as error:
+                self.commands = before
+                record_failure(PluginFailure(impl.plugin_name, "register", f"{type(error).__name__}: {error}"))
+                continue
+            replaced = sorted(name for name, command in before.items() if self.commands.get(name) is not command)
+            if replaced:
+                self.commands = {**self.commands, **before}
+                record_failure(PluginFailure(
+                    impl.plugin_name, "register", f"command(s) {', '.join(replaced)} already exist; the plugin's were not added"
+                ))
 
     def invoke(self, ctx: click.Context):
         try:

@@ -1,0 +1,5 @@
+"""Mask protocols (placeholder while the mask-protocol registry is being written)."""
+
+
+class MaskProtocol:
+    name = ""

@@ -1,0 +1,5 @@
+"""Scorers (placeholder while the scorer registry is being written)."""
+
+
+class Scorer:
+    name = ""
