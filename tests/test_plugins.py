@@ -2,9 +2,6 @@
 
 import dataclasses
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,65 +10,54 @@ from inpaintbench import Method, TrainableMethod, hookimpl, plugins, registry
 from inpaintbench.cli import main
 from inpaintbench.errors import DuplicateNameError, PluginError, UnknownNameError
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
-
-
-def _doc_files() -> dict[str, str]:
-    """The example plugin's files, exactly as docs/plugins.md shows them."""
-    text = DOCS.read_text()
-    return dict(re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", text, flags=re.S))
-
-
-def _pip_install(source: Path, target: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(target), str(source)],
-        check=True,
-    )
-
-
-def _cli(args, pythonpath: Path, cwd: Path):
-    import os
-
-    env = {**os.environ, "PYTHONPATH": str(pythonpath), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "inpaintbench", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True)
+from doc_examples import example_files, install_example, pip_install, run_cli, write_package
 
 
 @pytest.fixture(scope="module")
 def installed_plugins(tmp_path_factory):
-    """The docs' example plugin and a broken one, pip-installed into a throw-away directory."""
+    """The docs' example method plugin and a broken one, pip-installed into a throw-away directory."""
     root = tmp_path_factory.mktemp("plugins")
-    example = root / "rowmean"
-    example.mkdir()
-    for name, content in _doc_files().items():
-        (example / name).write_text(content)
-    broken = root / "broken"
-    broken.mkdir()
-    (broken / "pyproject.toml").write_text(
-        _doc_files()["pyproject.toml"].replace("inpaintbench-rowmean", "inpaintbench-broken")
-        .replace('rowmean = "inpaintbench_rowmean"', 'broken = "inpaintbench_broken"')
-    )
-    (broken / "inpaintbench_broken.py").write_text("raise ImportError('needs libfoo 2.0')\n")
-    site = root / "site"
-    _pip_install(example, site)
-    _pip_install(broken, site)
+    site = install_example("rowmean", root, root / "site")
+    project = example_files("rowmean")["pyproject.toml"]
+    broken = write_package(root / "broken", {
+        "pyproject.toml": project.replace("inpaintbench-rowmean", "inpaintbench-broken")
+        .replace('rowmean = "inpaintbench_rowmean"', 'broken = "inpaintbench_broken"'),
+        "inpaintbench_broken.py": "raise ImportError('needs libfoo 2.0')\n",
+    })
+    pip_install(broken, site)
+    misspelt = write_package(root / "misspelt", {
+        "pyproject.toml": project.replace("inpaintbench-rowmean", "inpaintbench-misspelt")
+        .replace('rowmean = "inpaintbench_rowmean"', 'misspelt = "inpaintbench_misspelt"'),
+        "inpaintbench_misspelt.py": example_files("rowmean")["inpaintbench_rowmean.py"]
+        .replace("def register_methods(", "def register_method(").replace('"row-mean"', '"row-mean-2"'),
+    })
+    pip_install(misspelt, site)
     return site
 
 
 def test_docs_example_plugin_is_listed_after_pip_install(installed_plugins, tmp_path):
-    result = _cli(["methods"], installed_plugins, tmp_path)
+    result = run_cli(["methods"], installed_plugins, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "row-mean" in result.stdout and "inpaintbench-rowmean" in result.stdout
     assert "telea" in result.stdout  # built-ins still there
     assert "inpaintbench-broken" in result.stdout and "needs libfoo 2.0" in result.stdout
-    described = _cli(["methods", "row-mean"], installed_plugins, tmp_path)
+    described = run_cli(["methods", "row-mean"], installed_plugins, tmp_path)
     assert described.returncode == 0, described.stderr
     assert "brightness=1.0  (float)" in described.stdout and "factor applied to the row means" in described.stdout
 
 
+def test_a_misspelt_hook_is_reported_by_plugin_and_the_rest_works(installed_plugins, tmp_path):
+    result = run_cli(["methods"], installed_plugins, tmp_path)
+    assert result.returncode == 0, result.stderr
+    listed = " ".join(result.stdout.split())
+    assert "inpaintbench-misspelt" in listed and "unknown hook 'register_method'" in listed
+    assert "did you mean 'register_methods'?" in listed
+    assert "row-mean-2" not in listed and "row-mean" in listed  # left out whole; the others still load
+    assert run_cli(["compare", "--help"], installed_plugins, tmp_path).returncode == 0
+
+
 def test_docs_example_plugin_runs_in_compare(installed_plugins, tmp_path):
-    result = _cli(["compare", "--methods", "row-mean,telea", "--limit", "2", "--out", "res",
+    result = run_cli(["compare", "--methods", "row-mean,telea", "--limit", "2", "--out", "res",
                    "-o", "row-mean.brightness=1.0", "--format", "csv"], installed_plugins, tmp_path)
     assert result.returncode == 0, result.stderr
     table = result.stdout
