@@ -31,7 +31,7 @@ from ..methods import TrainableMethod, parse_options
 from ..protocol import Protocol
 from ..provenance import versions
 from ..results import write_atomic
-from . import checkpoint, distributed
+from . import checkpoint, distributed, numerics
 from .config import TrainConfig
 from .data import StepBatches, TrainingStream, make_loader, to_model_input, to_uint8
 from .logs import LossLog, save_samples
@@ -40,7 +40,6 @@ from .recipe import StepContext, TrainingRecipe
 #: config fields that may change when resuming (they do not change the numbers)
 RESUMABLE_CHANGES = ("out", "root", "device", "workers", "checkpoint_every", "sample_every", "resume")
 PREVIEW_IMAGES = 8
-_AUTOCAST = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class TrainingInterrupted(InpaintbenchError):
@@ -223,7 +222,7 @@ class _Run:
             networks[name] = distributed.sync_batch_norm(network, self.processes)
         self.plain = networks
         self.optimizers = recipe.build_optimizers(networks, self.plan.lr)
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
+        self.scaler = numerics.grad_scaler(self.device, config.precision)
         self.start_step = 0
         if saved is not None:
             self._restore(saved)
@@ -242,9 +241,7 @@ class _Run:
                 f"checkpoint in {self.run_dir} does not fit this method's networks ({type(error).__name__}: {str(error)[:200]})"
             ) from None
         try:
-            torch.set_rng_state(saved["rng"]["torch"])
-            if self.device.type == "cuda" and saved["rng"].get("cuda"):
-                torch.cuda.set_rng_state_all(saved["rng"]["cuda"])
+            numerics.restore_rng_state(saved["rng"], self.device)
         except (KeyError, TypeError, RuntimeError) as error:
             raise CheckpointError(
                 f"checkpoint in {self.run_dir} holds no usable RNG state ({type(error).__name__}: {str(error)[:120]}); "
@@ -270,7 +267,7 @@ class _Run:
         preview = self._preview_inputs() if self.processes.is_main else None
         sampler = StepBatches(self.start_step, total, self.plan.batch_size, self.processes.rank, self.processes.world_size)
         loader = make_loader(self.plan.stream, sampler, self.config.workers, pin_memory=self.device.type == "cuda")
-        ctx = StepContext(self.networks, self.optimizers, self.scaler, _AUTOCAST[self.config.precision], self.device)
+        ctx = StepContext(self.networks, self.optimizers, self.scaler, numerics.autocast_dtype(self.config.precision), self.device)
         if self.progress is not None:
             self.progress.start(total, self.start_step)
         done = self.start_step
@@ -341,9 +338,6 @@ class _Run:
         if not self.processes.is_main:
             return
         record = self.plan.record()
-        rng = {"torch": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state_all()
         common = {
             "version": checkpoint.VERSION,
             "method": self.config.method,
@@ -364,7 +358,7 @@ class _Run:
                 "networks": {name: net.state_dict() for name, net in self.plain.items()},
                 "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
                 "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
-                "rng": rng,
+                "rng": numerics.rng_state(self.device),
             }
         }
         if final:

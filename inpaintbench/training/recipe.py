@@ -8,7 +8,6 @@ class attributes are its paper defaults, overridden from the command line.
 
 from __future__ import annotations
 
-import contextlib
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -17,6 +16,7 @@ from torch import nn
 
 from ..errors import InpaintbenchError
 from .data import TrainingStream
+from .numerics import autocast_as
 from .schedule import PhaseState, Schedule
 
 
@@ -42,9 +42,7 @@ class StepContext:
 
     def autocast(self):
         """Mixed precision for the forward pass (a no-op in fp32)."""
-        if self.autocast_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+        return autocast_as(self.device, self.autocast_dtype)
 
     def update(self, network: str, loss: torch.Tensor) -> None:
         """Back-propagate ``loss`` and step ``network``'s optimiser (gradients cleared first)."""
