@@ -20,7 +20,7 @@ from rich.table import Table
 from .. import registry
 from ..datasets.config import resolve_root
 from ..errors import DatasetError
-from ..methods import TrainableMethod
+from ..training.method import TrainableMethod
 from ..plugins import plugin_failures
 from ..registry import Entry
 

@@ -43,7 +43,8 @@ from torch import nn
 from .. import registry
 from ..datasets.base import manifest_hash
 from ..errors import CheckpointError, InpaintbenchError
-from ..methods import TrainableMethod, parse_options
+from ..methods import parse_options
+from ..training.method import TrainableMethod
 from ..provenance import versions
 from ..results import write_atomic
 from ..training import checkpoint

@@ -27,14 +27,15 @@ from .. import registry
 from ..datasets.base import manifest_hash
 from ..errors import CheckpointError, DatasetError, ImageReadError, InpaintbenchError
 from ..masks import MaskSpec
-from ..methods import TrainableMethod, parse_options
+from ..methods import parse_options
 from ..protocol import Protocol
 from ..provenance import versions
 from ..results import write_atomic
 from . import checkpoint, distributed, numerics
 from .config import TrainConfig
-from .data import StepBatches, TrainingStream, make_loader, to_model_input, to_uint8
+from .data import StepBatches, TrainingStream, make_loader, to_model_input
 from .logs import LossLog, save_samples
+from .method import TrainableMethod, predict
 from .recipe import StepContext, TrainingRecipe
 
 #: config fields that may change when resuming (they do not change the numbers)
@@ -394,13 +395,3 @@ class _Run:
             network.train()
         save_samples(self.run_dir / "samples" / f"step-{step:07d}.png", masked, completed, truths)
 
-
-def predict(recipe: TrainingRecipe, networks: dict, masked: np.ndarray, masks: np.ndarray, device: torch.device) -> np.ndarray:
-    """Inference shared by sample grids and the evaluation method: uint8 in, composited uint8 out."""
-    images, hole = to_model_input(torch.from_numpy(masked), torch.from_numpy(masks), device)
-    for network in networks.values():
-        network.eval()
-    with torch.inference_mode():
-        completed = recipe.complete(networks, images * (1 - hole), hole)
-    output = to_uint8(completed)
-    return np.where(masks[..., None], output, masked).astype(np.uint8)
