@@ -1,84 +1,29 @@
-"""Hole masks: the paper's center square and the protocols users expect beside it.
+"""Drawing hole masks: the per-item generator and the shapes the built-in protocols draw.
 
 Every mask is a function of (seed, item id, protocol) only, through
 :func:`item_rng`, so every method sees exactly the same hole on the same item
-and a run can be repeated bit for bit.  True marks a hole pixel.
+and a run can be repeated bit for bit.  True marks a hole pixel.  Which shape
+a ``--mask`` value draws is the registered protocol's business
+(:mod:`inpaintbench.mask_protocols`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
-import cv2
 import numpy as np
 
 from .errors import InpaintbenchError
-
-MASK_KINDS = ("center", "random-box", "irregular", "files")
 
 #: hole-area bins of the irregular protocol (fractions of the image), as in
 #: partial-convolution and LaMa evaluations
 IRREGULAR_BINS: tuple[tuple[float, float], ...] = ((0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.6))
 
 
-@dataclasses.dataclass(frozen=True)
-class MaskSpec:
-    """A parsed ``--mask`` value: ``center``, ``random-box``, ``irregular``, ``irregular:20-30`` or ``files:DIR``."""
-
-    kind: str
-    area_bin: tuple[float, float] | None = None
-    #: the user's mask folder of ``files:DIR`` (see :mod:`inpaintbench.mask_files`)
-    folder: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> "MaskSpec":
-        kind, _, rest = text.partition(":")
-        if kind not in MASK_KINDS:
-            from .errors import UnknownNameError
-
-            raise UnknownNameError("mask protocol", kind, list(MASK_KINDS))
-        if kind == "files":
-            if not rest:
-                raise InpaintbenchError("mask 'files' needs the folder of mask images: --mask files:DIR")
-            return cls(kind, folder=rest)
-        if not rest:
-            return cls(kind)
-        if kind != "irregular":
-            raise InpaintbenchError(f"mask {text!r}: only 'irregular' takes an area bin, e.g. irregular:20-30")
-        try:
-            low, high = (float(part) / 100 for part in rest.split("-"))
-        except ValueError:
-            raise InpaintbenchError(f"mask {text!r}: write the area bin in percent, e.g. irregular:20-30") from None
-        if not 0 < low < high <= 0.9:
-            raise InpaintbenchError(f"mask {text!r}: the area bin must satisfy 0 < low < high <= 90 (percent)")
-        return cls(kind, (low, high))
-
-    def __str__(self) -> str:
-        if self.folder is not None:
-            return f"{self.kind}:{self.folder}"
-        if self.area_bin is None:
-            return self.kind
-        low, high = self.area_bin
-        return f"{self.kind}:{round(low * 100)}-{round(high * 100)}"
-
-
 def item_rng(seed: int, item_id: str, protocol_key: str) -> np.random.Generator:
     """A generator that depends only on (seed, item, protocol), the same on every platform."""
     digest = hashlib.sha256(f"{seed}\x00{protocol_key}\x00{item_id}".encode("utf-8", "surrogateescape")).digest()
     return np.random.default_rng(np.random.SeedSequence(list(np.frombuffer(digest, dtype=np.uint32))))
-
-
-def make_mask(spec: MaskSpec, size: int, hole_size: int, rng: np.random.Generator) -> np.ndarray:
-    """The (size, size) boolean mask of one item under ``spec`` (a generated protocol, not ``files``)."""
-    if spec.kind == "files":
-        raise InpaintbenchError("masks from files belong to items, not to a random draw: there is no training mask for --mask files")
-    if spec.kind == "center":
-        return center_mask(size, hole_size)
-    if spec.kind == "random-box":
-        return random_box_mask(size, rng)
-    area_bin = spec.area_bin or IRREGULAR_BINS[rng.integers(len(IRREGULAR_BINS))]
-    return irregular_mask(size, area_bin, rng)
 
 
 def center_mask(size: int, hole_size: int) -> np.ndarray:
@@ -128,6 +73,8 @@ def irregular_mask(size: int, area_bin: tuple[float, float], rng: np.random.Gene
 
 def _draw_stroke(canvas: np.ndarray, width: int, rng: np.random.Generator) -> None:
     """One polyline of 4-12 random segments with round joints, drawn in place."""
+    import cv2  # only the irregular protocol draws with OpenCV
+
     size = canvas.shape[0]
     x, y = (int(v) for v in rng.integers(0, size, size=2))
     for _ in range(int(rng.integers(4, 13))):

@@ -9,14 +9,17 @@ object, recorded with every result, so another resolution is one option away.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from .errors import InpaintbenchError
-from .mask_files import benchmark_mask, mask_folder
-from .masks import MaskSpec, center_mask, item_rng, make_mask
+from .mask_protocols import parse_mask
+from .masks import center_mask
+
+if TYPE_CHECKING:
+    from .mask_protocols import MaskProtocol
 
 #: smallest benchmark image: the SSIM window plus a border on each side
 MIN_IMAGE_SIZE = 16
@@ -36,11 +39,16 @@ class Protocol:
             raise InpaintbenchError(
                 f"image size {self.image_size} is too small: SSIM's 11x11 window needs at least {MIN_IMAGE_SIZE} px"
             )
-        spec = MaskSpec.parse(self.mask)  # fail early on a bad --mask
-        if spec.folder is not None:  # files:DIR: record the folder absolutely, and fail early when it holds no masks
-            object.__setattr__(self, "mask", f"{spec.kind}:{Path(spec.folder).expanduser().resolve()}")
-            mask_folder(MaskSpec.parse(self.mask).folder)
+        # fail early on a bad --mask; record the protocol's own text (files:DIR: the absolute folder)
+        mask_protocol = parse_mask(self.mask)
+        object.__setattr__(self, "mask", mask_protocol.text)
+        object.__setattr__(self, "_mask_protocol", mask_protocol)  # not a field: parsed once, not compared or recorded
         center_mask(self.image_size, self.center_hole)  # and on a hole that does not fit
+
+    @property
+    def mask_protocol(self) -> MaskProtocol:
+        """The registered protocol that ``mask`` names, with its argument parsed."""
+        return self._mask_protocol
 
     @property
     def center_hole(self) -> int:
@@ -74,7 +82,7 @@ class Protocol:
 
     def training_mask(self, rng: np.random.Generator) -> np.ndarray:
         """A hole for one training sample, drawn from ``rng`` (fresh per sample, unlike evaluation's per item)."""
-        return make_mask(MaskSpec.parse(self.mask), self.image_size, self.center_hole, rng)
+        return self.mask_protocol.training_mask(rng, self.image_size, self.center_hole)
 
     def make_mask(self, item_id: str, seed: int, source_shape: tuple[int, int] | None = None) -> np.ndarray:
         """The item's hole, identical for every method.
@@ -82,13 +90,7 @@ class Protocol:
         ``source_shape`` (the raw image's height and width) is needed by
         ``files:DIR``, whose masks may be drawn on the raw photograph.
         """
-        spec = MaskSpec.parse(self.mask)
-        if spec.folder is not None:
-            if source_shape is None:
-                raise InpaintbenchError("masks from files need the image's size (make_mask(..., source_shape=...))")
-            return benchmark_mask(spec.folder, item_id, source_shape, self.image_size, self.prepare)
-        rng = item_rng(seed, item_id, self.key)
-        return make_mask(spec, self.image_size, self.center_hole, rng)
+        return self.mask_protocol.item_mask(self, item_id, seed, source_shape)
 
     def describe(self) -> dict:
         return {

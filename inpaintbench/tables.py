@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .masks import IRREGULAR_BINS
+from .mask_protocols import area_bins_of, area_label
 from .statistics import paired_bootstrap_ci
 
 if TYPE_CHECKING:  # imported where a table is computed: the CLI reads FORMATS while it only builds --help
@@ -95,17 +95,17 @@ def left_out(record: dict[str, Any], summary: pd.DataFrame) -> dict[str, str]:
 def summarize_by_area(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1000) -> pd.DataFrame:
     """:func:`summarize` per hole-area bin (LaMa-style irregular-mask tables), with an ``area`` column.
 
-    Bins are those of the irregular protocol; an item falls in the bin holding its
-    ``hole_fraction`` (the same for every method, since masks are shared).
+    Bins are those the run's mask protocol declares (none: an empty table); an
+    item falls in the bin holding its ``hole_fraction`` (the same for every
+    method, since masks are shared).
     """
     import pandas as pd
 
     parts = []
-    for low, high in IRREGULAR_BINS:
+    for low, high in area_bins_of(str(record.get("protocol", {}).get("mask", ""))):
         inside = scores[(scores["hole_fraction"] >= low) & (scores["hole_fraction"] < high)]
         if len(inside):
-            label = f"{round(low * 100)}-{round(high * 100)} %"
-            parts.append(summarize(inside, record, n_resamples).assign(area=label))
+            parts.append(summarize(inside, record, n_resamples).assign(area=area_label(low, high)))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["area", "method"])
 
 
