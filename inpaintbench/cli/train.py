@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import registry
-from ..masks import MASK_KINDS
 from ..training.config import PRECISIONS, build_config
 from . import key_value_pairs
 
@@ -77,7 +76,7 @@ class RichTrainingProgress:
 @click.option("--workers", type=int, help="Data-loading worker processes.  [default: 2]")
 @click.option("--seed", type=int, help="Seed of initial weights, crops and masks; recorded in the checkpoint.  [default: 0]")
 @click.option("--image-size", type=int, help="Training image side.  [default: 128]")
-@click.option("--mask", help=f"Mask protocol while training: {', '.join(kind for kind in MASK_KINDS if kind != 'files')}.  [default: the method's; ours: center, glcic: random-box]")
+@click.option("--mask", help="Mask protocol while training: one that draws masks (center, random-box, irregular; see `inpaintbench masks protocols`).  [default: the method's; ours: center, glcic: random-box]")
 @click.option("--resize-to", type=int, help="Shorter side before the random crop (default: the image size, the evaluation's scale; the CE release: 350).")
 @click.option("--flip/--no-flip", default=None, help="Random horizontal flips (default: on, for every built-in method).")
 @click.option("--checkpoint-every", type=int, help="Steps between checkpoints (also written at the end).  [default: 1000]")

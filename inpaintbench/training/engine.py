@@ -26,7 +26,7 @@ import torch
 from .. import registry
 from ..datasets.base import manifest_hash
 from ..errors import CheckpointError, DatasetError, ImageReadError, InpaintbenchError
-from ..masks import MaskSpec
+from ..mask_protocols import parse_mask
 from ..methods import parse_options
 from ..protocol import Protocol
 from ..provenance import versions
@@ -39,8 +39,8 @@ from .method import TrainableMethod, predict
 from .recipe import StepContext, TrainingRecipe
 
 #: config fields that may change when resuming (they do not change the numbers)
-RESUMABLE_CHANGES = ("out", "root", "device", "workers", "checkpoint_every", "sample_every", "resume")
-PREVIEW_IMAGES = 8
+_RESUMABLE_CHANGES = ("out", "root", "device", "workers", "checkpoint_every", "sample_every", "resume")
+_PREVIEW_IMAGES = 8
 
 
 class TrainingInterrupted(InpaintbenchError):
@@ -108,7 +108,7 @@ def plan(config: TrainConfig) -> Plan:
     options = parse_options(method_cls, config.options)
     recipe = method_cls.recipe_class()(options, config.image_size)
     config = dataclasses.replace(config, mask=config.mask or recipe.masks[0])
-    mask_kind = MaskSpec.parse(config.mask).kind
+    mask_kind = parse_mask(config.mask).name
     if mask_kind not in recipe.masks:
         raise InpaintbenchError(f"method {config.method!r} trains with --mask {' or '.join(recipe.masks)}, not {config.mask!r}")
     recipe.check_image_size(config.method)
@@ -202,7 +202,7 @@ class _Run:
                 f"(manifest {saved.get('manifest')} -> {ours['manifest']}); start a new run"
             )
         before, now = saved["config"], ours["config"]
-        changed = [k for k in now if k not in RESUMABLE_CHANGES and before.get(k) != now[k]]
+        changed = [k for k in now if k not in _RESUMABLE_CHANGES and before.get(k) != now[k]]
         if changed:
             diffs = ", ".join(f"{k}: {before.get(k)!r} -> {now[k]!r}" for k in changed)
             raise CheckpointError(f"--resume: the config differs from the checkpoint's in {self.run_dir} ({diffs})")
@@ -381,7 +381,7 @@ class _Run:
             except ImageReadError:
                 continue  # the stream logs unreadable images when it meets them
             masks.append(protocol.make_mask(item_id, self.config.seed))
-            if len(truths) == PREVIEW_IMAGES:
+            if len(truths) == _PREVIEW_IMAGES:
                 break
         if not truths:
             raise DatasetError(f"dataset {stream.dataset.name!r}: no image of split {stream.dataset.split!r} could be read")
