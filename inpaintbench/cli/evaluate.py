@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # the evaluation modules load numpy, pandas and OpenCV: impor
 
 MASK_HELP = (
     "Mask protocol: center, random-box, irregular (irregular:20-30 picks an area bin), "
-    "or files:DIR (your own masks, white = hole, paired with the images by name)."
+    "files:DIR (your own masks, white = hole, paired with the images by name), "
+    "or one a plugin registers (`inpaintbench masks protocols` lists them)."
 )
 
 
