@@ -14,6 +14,7 @@ import pandas as pd
 from .errors import ResultsError
 from .grid import comparison_grid
 from .html_report import render_report
+from .mask_protocols import area_bins_of
 from .results import ResultsStore, write_atomic, write_png_atomic
 from .tables import summarize, summarize_by_area, to_csv, to_latex, to_markdown
 
@@ -29,7 +30,7 @@ class Reports:
 
 
 def write_reports(store: ResultsStore, grid_rows: int = 8) -> Reports:
-    """Write table.{csv,md,tex}, scores.csv, grid.png, report.html (and table_by_area.csv for irregular masks).
+    """Write table.{csv,md,tex}, scores.csv, grid.png, report.html (and table_by_area.csv when the mask protocol has area bins).
 
     The stored rows are read once; every file is a rendering of them.
     """
@@ -45,7 +46,7 @@ def write_reports(store: ResultsStore, grid_rows: int = 8) -> Reports:
     write_atomic(written[2], to_latex(summary, record))
     write_atomic(written[3], scores.to_csv(index=False, float_format="%.6g"))
     by_area = None
-    if str(record.get("protocol", {}).get("mask", "")).startswith("irregular") and "hole_fraction" in scores:
+    if area_bins_of(str(record.get("protocol", {}).get("mask", ""))) and "hole_fraction" in scores:
         by_area = summarize_by_area(scores, record)
         written.append(root / "table_by_area.csv")
         write_atomic(written[-1], to_csv(by_area))
