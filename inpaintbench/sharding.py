@@ -17,10 +17,10 @@ import contextlib
 import dataclasses
 import datetime
 import json
-import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .devices import Ranks
 from .errors import InpaintbenchError, ResultsError
 from .methods import Method
 from .results import COMPATIBILITY_KEYS, ResultsStore, append_jsonl, incompatibility, read_jsonl, write_atomic
@@ -197,34 +197,6 @@ def _merge_failures(store: ResultsStore, dirs: list[Path]) -> int:
     return len(fresh)
 
 
-@dataclasses.dataclass(frozen=True)
-class Ranks:
-    """This process's place among the processes ``torchrun`` started (RANK, WORLD_SIZE, LOCAL_RANK)."""
-
-    rank: int
-    world_size: int
-    local_rank: int
-
-    @property
-    def shard(self) -> tuple[int, int]:
-        return (self.rank, self.world_size)
-
-    def use_local_gpu(self) -> None:
-        """Each rank on its own GPU: ``cuda`` then means ``cuda:LOCAL_RANK`` (no-op without CUDA)."""
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.set_device(self.local_rank % torch.cuda.device_count())
-
-
-def ranks_from_environment() -> Ranks | None:
-    """The torchrun ranks when launched with several processes, else None."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
-        return None
-    return Ranks(int(os.environ.get("RANK", "0")), world_size, int(os.environ.get("LOCAL_RANK", "0")))
-
-
 @contextlib.contextmanager
 def process_group(ranks: Ranks | None) -> Iterator[Callable[[], None] | None]:
     """Join torchrun's rendezvous (gloo) when there is one and yield its barrier; yield None without one.
@@ -232,7 +204,7 @@ def process_group(ranks: Ranks | None) -> Iterator[Callable[[], None] | None]:
     gloo runs on any machine, GPU or not; the barrier only waits, so its
     timeout is long: a rank that finishes its shard early waits for the others.
     """
-    if ranks is None or "MASTER_ADDR" not in os.environ:
+    if ranks is None or not ranks.rendezvous:
         yield None
         return
     import torch.distributed as dist

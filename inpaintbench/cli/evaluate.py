@@ -13,13 +13,14 @@ from rich.markup import escape
 from .. import registry
 from ..errors import InpaintbenchError
 from ..tables import FORMATS
+from ..devices import Ranks, check_device
 from . import key_value_pairs, method_options
 
 if TYPE_CHECKING:  # the evaluation modules load numpy, pandas and OpenCV: imported by the commands that run
     from ..methods import Method
     from ..results import ResultsStore
+    from ..evaluation import MethodRequest
     from ..runner import Report, RunSpec
-    from ..sharding import Ranks
 
 MASK_HELP = (
     "Mask protocol: center, random-box, irregular (irregular:20-30 picks an area bin), "
@@ -76,29 +77,19 @@ def _trained_run(method: str, dataset: str) -> tuple[Path | None, str]:
     return None, ""
 
 
-def _build_methods(
-    names: list[str], options: dict[str, dict[str, str]], checkpoints: dict[str, Path], device: str, dataset: str
-) -> tuple[dict[str, Method], dict[str, str]]:
-    """Create each method; a method that cannot be built is reported, not fatal."""
-    built, unavailable = {}, {}
-    for name in names:
-        cls = registry.method_class(name)
-        if cls.needs_checkpoint and name not in checkpoints:
-            found, problem = _trained_run(name, dataset) if cls.trainable else (None, "")
-            if found is not None:
-                Console(stderr=True).print(f"{name}: using the trained run in {found}")
-                checkpoints = {**checkpoints, name: found}
-            else:
-                hint = f"; train it with: inpaintbench train {name} --dataset {dataset}" if cls.trainable else ""
-                unavailable[name] = problem or f"not trained (pass --checkpoint {name}=RUN_DIR{hint})"
-                continue
-        try:
-            built[name] = registry.create_method(name, options.get(name), cls.pick_device(device), checkpoints.get(name))
-        except InpaintbenchError:
-            raise
-        except Exception as error:  # a plugin's constructor bug: report it, run the rest
-            unavailable[name] = f"failed to start: {type(error).__name__}: {error}"
-    return built, unavailable
+def _find_trained_run(dataset: str):
+    """compare's weights finder: the one conventional run of the method, else why it is not in the table."""
+
+    def find(request: MethodRequest) -> Path | str:
+        cls = registry.method_class(request.method)
+        found, problem = _trained_run(request.method, dataset) if cls.trainable else (None, "")
+        if found is not None:
+            Console(stderr=True).print(f"{request.method}: using the trained run in {found}")
+            return found
+        hint = f"; train it with: inpaintbench train {request.method} --dataset {dataset}" if cls.trainable else ""
+        return problem or f"not trained (pass --checkpoint {request.method}=RUN_DIR{hint})"
+
+    return find
 
 
 def _warn_if_trained_on_these_images(methods: dict[str, Method], data, console: Console) -> None:
@@ -190,66 +181,43 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     for name in [*options, *checkpoints]:
         if name not in names:
             raise InpaintbenchError(f"option or checkpoint given for {name!r}, which is not among --methods ({', '.join(names)})")
-    from ..sharding import merge_shards, parse_shard, ranks_from_environment, shard_dir
-
-    ranks = None if shard_text else ranks_from_environment()
-    shard = parse_shard(shard_text) if shard_text else ranks.shard if ranks else None
-    if shard is not None and workers != 1:
-        raise InpaintbenchError("--workers splits a whole run; a shard (--shard or a torchrun rank) is one process: drop --workers")
-    check_device(device)
-    from ..parallel import MethodSpec, evaluate_parallel
+    from ..evaluation import MethodRequest, Outcome, build_lineup, evaluate_lineup
     from ..protocol import Protocol
     from ..results import ResultsStore
     from ..runner import RunSpec
+    from ..sharding import parse_shard
 
-    if ranks is not None and device != "cpu":
-        ranks.use_local_gpu()
-
+    ranks = Ranks() if shard_text else Ranks.from_environment()  # a shard given by hand is one process
+    shard = parse_shard(shard_text) if shard_text else None
+    if (shard is not None or ranks.distributed) and workers != 1:
+        raise InpaintbenchError("--workers splits a whole run; a shard (--shard or a torchrun rank) is one process: drop --workers")
+    check_device(device)
     data = registry.open_dataset(dataset, root, split)
     protocol = Protocol(image_size=image_size, mask=mask)
     out = out or Path("results") / f"{dataset}-{data.split}-{_mask_label(protocol.mask)}-s{seed}"
     check_out(out, data)
     store = ResultsStore(out)
     spec = RunSpec(data, protocol, seed=seed, limit=limit, batch_size=batch_size, keep_images=grid_rows, shard=shard)
-    if shard is not None:
-        with store.lock(part=shard_dir(store.root, shard).name):
-            methods, unavailable = _build_methods(names, options, checkpoints, device, dataset)
-            methods.update(predictions)
-            if not _evaluate_shard(spec, methods, store, unavailable, [*names, *predictions], ranks):
-                return
+    requests = [MethodRequest(name, name, options.get(name, {}), checkpoints.get(name)) for name in names]
+    lineup = build_lineup(requests, device, ranks, find_weights=_find_trained_run(dataset))
+    lineup.methods.update(predictions)  # read by this process, item by item
+    outcome = evaluate_lineup(spec, lineup, store, [*names, *predictions], workers, ranks, _display(ranks))
+    if outcome is Outcome.SHARD_DONE:
+        index, count = spec.shard or ranks.shard
+        click.echo(f"shard {index}/{count} done; merge with: inpaintbench merge {store.root}")
+    if outcome is not Outcome.COMPLETE:
+        return
     with store.lock():
-        if shard is None:
-            methods, unavailable = _build_methods(names, options, checkpoints, device, dataset)
-            methods.update(predictions)
-            if workers == 1:
-                evaluate_with_progress(spec, methods, store, unavailable)
-            else:
-                specs = {
-                    name: MethodSpec(name, options.get(name, {}), method.device, method.checkpoint)
-                    for name, method in methods.items() if name not in predictions  # read by the parent, by item
-                }
-                evaluate_with_progress(
-                    spec, methods, store, unavailable,
-                    run=lambda **progress: evaluate_parallel(spec, specs, store, workers, unavailable, built=methods, **progress),
-                )
-        else:  # torchrun's rank 0, after every rank finished its shard
-            merge_shards(store.root, [shard_dir(store.root, (k, ranks.world_size)) for k in range(ranks.world_size)])
-        store.write_record({"method_order": _merged_order(store, [*names, *predictions])})
         reports = _print_summary(store, grid_rows, formats)
     requested = [*(names if method_list else []), *predictions]
     _fail_if_nothing_scored(requested, reports.summary)
 
 
-def check_device(device: str) -> None:
-    """Refuse ``--device cuda`` on a machine without CUDA before any work starts (``auto`` falls back to the CPU)."""
-    if device not in ("cpu", "cuda", "auto") and not device.startswith("cuda:"):
-        raise InpaintbenchError(f"--device {device}: use cpu, cuda or auto")
-    if device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            build = "this torch is built without CUDA" if torch.version.cuda is None else "no CUDA device is visible"
-            raise InpaintbenchError(f"--device {device}: no CUDA on this machine ({build}); use --device cpu, or auto")
+def _display(ranks: Ranks):
+    """The progress bar of :func:`evaluate_with_progress`, shown by torchrun's rank 0 only."""
+    return lambda spec, methods, store, unavailable, run: evaluate_with_progress(
+        spec, methods, store, unavailable, run=run, show=ranks.is_main
+    )
 
 
 def check_out(out: Path, data) -> None:
@@ -292,27 +260,6 @@ def _prediction_folders(values: tuple[str, ...], names: list[str]) -> dict[str, 
     return folders
 
 
-def _evaluate_shard(spec: RunSpec, methods: dict[str, Method], store: ResultsStore, unavailable: dict[str, str], names: list[str], ranks: Ranks | None) -> bool:
-    """Evaluate this process's shard; True when this process goes on to print the merged table (torchrun's rank 0)."""
-    from ..results import ResultsStore
-    from ..sharding import evaluate_shard, process_group, shard_dir
-
-    shard_store = ResultsStore(shard_dir(store.root, spec.shard))
-    with process_group(ranks) as barrier:
-        evaluate_with_progress(
-            spec, methods, shard_store, unavailable,
-            run=lambda **progress: evaluate_shard(spec, methods, store, unavailable, **progress)[1],
-            show=ranks is None or ranks.rank == 0,
-        )
-        shard_store.write_record({"method_order": _merged_order(shard_store, names)})
-        if barrier is None:
-            index, count = spec.shard
-            click.echo(f"shard {index}/{count} done; merge with: inpaintbench merge {store.root}")
-            return False
-        barrier()  # every rank's shard is complete
-        return ranks.rank == 0
-
-
 @click.command("merge")
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True, help="How to print the table.")
@@ -338,6 +285,7 @@ def merge_command(results_dir: Path, fmt: str, grid_rows: int) -> None:
 @click.option("--checkpoint", type=click.Path(path_type=Path), help="Trained weights for the method.")
 def run_command(method, dataset, root, split, mask, image_size, limit, seed, device, batch_size, out, option_values, checkpoint):
     """Run one method and save every completed image (PNG) with its scores."""
+    from ..evaluation import MethodRequest, build_lineup, evaluate_lineup
     from ..protocol import Protocol
     from ..results import ResultsStore
     from ..runner import RunSpec
@@ -349,21 +297,15 @@ def run_command(method, dataset, root, split, mask, image_size, limit, seed, dev
     spec = RunSpec(data, Protocol(image_size=image_size, mask=mask), seed=seed, limit=limit, batch_size=batch_size, keep_images=None)
     check_out(out, data)
     store = ResultsStore(out)
+    lineup = build_lineup([MethodRequest(method, method, options[method], checkpoints.get(method))], device,
+                          find_weights=_find_trained_run(dataset))
+    if lineup.unavailable:
+        raise InpaintbenchError(f"method {method!r}: {lineup.unavailable[method]}")
+    evaluate_lineup(spec, lineup, store, [method], display=_display(Ranks()))
     with store.lock():
-        methods, unavailable = _build_methods([method], options, checkpoints, device, dataset)
-        if unavailable:
-            raise InpaintbenchError(f"method {method!r}: {unavailable[method]}")
-        evaluate_with_progress(spec, methods, store, {})
-        store.write_record({"method_order": _merged_order(store, [method])})
         reports = _print_summary(store, 8, "rich")
     Console(stderr=True).print(f"completed images: {store.root / 'images' / method}")
     _fail_if_nothing_scored([method], reports.summary)
-
-
-def _merged_order(store: ResultsStore, names: list[str]) -> list[str]:
-    """Methods of earlier runs into the same directory first, then this run's new ones."""
-    before = (store.read_record() or {}).get("method_order", [])
-    return before + [name for name in names if name not in before]
 
 
 def _print_summary(store: ResultsStore, grid_rows: int, fmt: str):

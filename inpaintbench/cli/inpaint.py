@@ -10,7 +10,8 @@ from rich.markup import escape
 
 from ..errors import InpaintbenchError, one_line
 from . import key_value_pairs
-from .evaluate import check_device, max_pixels_option
+from ..devices import check_device, pick_device
+from .evaluate import max_pixels_option
 
 
 @click.command("inpaint")
@@ -41,7 +42,7 @@ def inpaint_command(method, images, masks, out, option_values, checkpoint, devic
     cls = registry.method_class(method)
     if cls.needs_checkpoint and checkpoint is None:
         raise InpaintbenchError(f"method {method!r} needs trained weights: pass --checkpoint RUN_DIR (see `inpaintbench train {method}`)")
-    built = registry.create_method(method, dict(key_value_pairs(option_values, "-o")), cls.pick_device(device), checkpoint)
+    built = registry.create_method(method, dict(key_value_pairs(option_values, "-o")), pick_device(device, cls.devices), checkpoint)
     console = Console(stderr=True, soft_wrap=True)
     todo = [job for job in jobs if overwrite or not job.output.exists()]
     if len(todo) < len(jobs):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import registry
+from ..devices import Ranks
 from ..training.config import PRECISIONS, build_config
 from . import key_value_pairs
 
@@ -103,7 +103,7 @@ def train_command(method, config_file, option_values, **settings):
         raise SystemExit(130)
     finally:
         display.stop()
-    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
+    if Ranks.from_environment().is_main:  # under torchrun only rank 0 reports
         console.print(f"trained {result.steps} steps in {result.seconds:.0f} s; model: {result.run_dir / 'model.pt'}", highlight=False)
         console.print(f"evaluate with: {compare_command(config, result.run_dir)}", highlight=False, soft_wrap=True)
 

@@ -19,7 +19,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from .. import registry
+from ..devices import Ranks
 from ..errors import InpaintbenchError
 
 # The stages import the engine (torch) and the results store (pandas) when they
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from ..reports import Reports
     from ..results import ResultsStore
     from ..runner import Report, RunSpec
-    from ..sharding import Ranks
     from ..training import TrainConfig, TrainResult
 
 
@@ -38,9 +37,9 @@ if TYPE_CHECKING:
 class Entry:
     """One row of an experiment's table: a label, the registered method, its options, its weights."""
 
-    #: the row's name in the table and its folder name (``ours-ce``); unique in an experiment
+    #: the row's name in the table and its folder name (``mymethod-small``); unique in an experiment
     label: str
-    #: the registered method (``ours``)
+    #: the registered method (``mymethod``)
     method: str
     #: method options as ``KEY=VALUE`` strings (used for training and inference)
     options: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -129,60 +128,24 @@ def evaluate_entries(
     ``torchrun`` each rank scores its shard and rank 0 merges them; the other
     ranks get None (rank 0 alone writes what follows).
     """
-    from ..parallel import MethodSpec, evaluate_parallel
+    from ..evaluation import MethodRequest, Outcome, build_lineup, evaluate_lineup
     from ..reports import write_reports
     from ..results import ResultsStore
-    from ..sharding import ranks_from_environment
 
-    methods, specs, unavailable = {}, {}, {}
-    ranks = ranks_from_environment()
-    if ranks is not None and runtime.device != "cpu":
-        ranks.use_local_gpu()
-    for entry in entries:
-        cls = registry.method_class(entry.method)
-        weights = checkpoints.get(entry.label) or (Path(entry.checkpoint) if entry.checkpoint else None)
-        if cls.needs_checkpoint and weights is None:
-            unavailable[entry.label] = f"no trained weights for {entry.method!r}"
-            continue
-        specs[entry.label] = MethodSpec(entry.method, dict(entry.options), cls.pick_device(runtime.device), weights)
-        try:
-            methods[entry.label] = specs[entry.label].build()
-        except InpaintbenchError:
-            raise
-        except Exception as error:  # a plugin's constructor bug: report it, run the rest
-            unavailable[entry.label] = f"failed to start: {type(error).__name__}: {error}"
-            del specs[entry.label]
+    ranks = Ranks.from_environment()
+    if ranks.distributed and not ranks.rendezvous:
+        raise InpaintbenchError("WORLD_SIZE > 1 without torchrun's rendezvous (MASTER_ADDR); launch the experiment with torchrun")
+    requests = [
+        MethodRequest(entry.label, entry.method, dict(entry.options),
+                      checkpoints.get(entry.label) or (Path(entry.checkpoint) if entry.checkpoint else None))
+        for entry in entries
+    ]
+    lineup = build_lineup(requests, runtime.device, ranks)
     store = ResultsStore(out)
-    if ranks is not None:
-        if not _evaluate_rank_shard(ranks, spec, methods, store, unavailable, hooks):
-            return None
-    else:
-        hooks.evaluate(
-            spec, methods, store, unavailable,
-            run=lambda **progress: evaluate_parallel(
-                spec, specs, store, runtime.eval_workers, unavailable, built=methods, **progress
-            ),
-        )
-    store.write_record({"method_order": [entry.label for entry in entries]})
+    outcome = evaluate_lineup(
+        spec, lineup, store, [entry.label for entry in entries],
+        runtime.eval_workers if not ranks.distributed else 1, ranks, hooks.evaluate,
+    )
+    if outcome is not Outcome.COMPLETE:
+        return None
     return write_reports(store, runtime.grid_rows)
-
-
-def _evaluate_rank_shard(ranks: Ranks, spec: RunSpec, methods: dict[str, Method], store: ResultsStore,
-                         unavailable: dict[str, str], hooks: Hooks) -> bool:
-    """Under torchrun: this rank scores its shard, all wait, rank 0 merges; True on rank 0."""
-    from ..results import ResultsStore
-    from ..sharding import evaluate_shard, merge_shards, process_group, shard_dir
-
-    spec = dataclasses.replace(spec, shard=ranks.shard)
-    with process_group(ranks) as barrier:
-        if barrier is None:
-            raise InpaintbenchError("WORLD_SIZE > 1 without torchrun's rendezvous (MASTER_ADDR); launch the experiment with torchrun")
-        hooks.evaluate(
-            spec, methods, ResultsStore(shard_dir(store.root, ranks.shard)), unavailable,
-            run=lambda **progress: evaluate_shard(spec, methods, store, unavailable, **progress)[1],
-        )
-        barrier()  # every shard is complete
-    if ranks.rank != 0:
-        return False
-    merge_shards(store.root, [shard_dir(store.root, (k, ranks.world_size)) for k in range(ranks.world_size)])
-    return True

@@ -1,20 +1,19 @@
 """Multi-process training: DistributedDataParallel as launched by ``torchrun``.
 
-``torchrun --nproc-per-node 8 -m inpaintbench train ours ...`` sets RANK,
-WORLD_SIZE and LOCAL_RANK; without them training runs in one process and this
-module does nothing.  NCCL is used on GPUs, gloo on CPUs.
+``torchrun --nproc-per-node 8 -m inpaintbench train METHOD ...`` sets RANK,
+WORLD_SIZE and LOCAL_RANK (read by :class:`inpaintbench.devices.Ranks`);
+without them training runs in one process and this module does nothing.  NCCL is used on GPUs, gloo on CPUs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-from ..errors import InpaintbenchError
+from ..devices import Ranks, torch_device
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,30 +36,24 @@ class Processes:
         return self.world_size > 1
 
 
-def pick_device(requested: str, local_rank: int = 0) -> torch.device:
-    """``auto`` means CUDA when present; an explicit ``cuda`` without one is an error, not a silent CPU run."""
-    if requested == "auto":
-        requested = "cuda" if torch.cuda.is_available() else "cpu"
-    if requested == "cuda":
-        if not torch.cuda.is_available():
-            raise InpaintbenchError("--device cuda: this torch build sees no CUDA GPU; use --device cpu")
-        return torch.device("cuda", local_rank % torch.cuda.device_count())
-    if requested != "cpu":
-        raise InpaintbenchError(f"--device {requested!r}: choose auto, cpu or cuda")
-    return torch.device("cpu")
+def pick_device(requested: str, ranks: Ranks | None = None) -> torch.device:
+    """``auto`` means CUDA when present; an explicit ``cuda`` without one is an error, not a silent CPU run.
+
+    Plain ``cuda`` is this rank's local GPU (see :mod:`inpaintbench.devices`).
+    """
+    return torch_device(requested, ranks)
 
 
 def start(requested_device: str) -> Processes:
     """Join the process group when launched by torchrun; otherwise a single process."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    device = pick_device(requested_device, int(os.environ.get("LOCAL_RANK", "0")))
-    owns = world_size > 1 and not dist.is_initialized()
+    ranks = Ranks.from_environment()
+    device = torch_device(requested_device, ranks)
+    owns = ranks.distributed and not dist.is_initialized()
     if owns:
         if device.type == "cuda":
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return Processes(rank, world_size, device, owns)
+    return Processes(ranks.rank, ranks.world_size, device, owns)
 
 
 def stop(processes: Processes) -> None:
