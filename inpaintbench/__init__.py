@@ -17,7 +17,8 @@ from .hookspecs import hookimpl  # noqa: E402
 from .mask_protocols import MaskProtocol  # noqa: E402
 from .methods import Method, NoOptions  # noqa: E402
 from .protocol import Protocol  # noqa: E402
+from .scoring import ScoreColumn, Scorer  # noqa: E402
 from .training.method import TrainableMethod  # noqa: E402  (torch only once weights load)
 
-__all__ = ["Dataset", "MaskProtocol", "Method", "NoOptions", "Protocol", "TrainableMethod", "hookimpl"]
+__all__ = ["Dataset", "MaskProtocol", "Method", "NoOptions", "Protocol", "ScoreColumn", "Scorer", "TrainableMethod", "hookimpl"]
 __version__ = "0.1.0"

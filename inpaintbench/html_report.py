@@ -35,7 +35,7 @@ import pandas as pd
 from .grid import hole_psnr, outline_hole
 from .images import read_image
 from .results import ResultsStore
-from .tables import METRICS, caption, cells, left_out
+from .tables import caption, cells, left_out, shown_columns
 
 #: a thumbnail's longest side, in pixels
 THUMB_SIZE = 128
@@ -129,20 +129,22 @@ def _left_out(record: dict[str, Any], summary: pd.DataFrame) -> str:
 
 # -- one row per item ---------------------------------------------------------------------
 def _per_image_table(scores: pd.DataFrame, methods: list[str], kept: list[str]) -> str:
-    """Columns grouped by metric, one per method; the last column holds A minus B once chosen."""
-    metrics = [m for m in METRICS if m[0] in scores]
+    """Columns grouped by score (the registered scorers' table columns), one per method; the last
+    column holds A minus B once chosen."""
+    metrics = shown_columns(scores.columns)
     items = _items(scores)
     anchors = {item: f"img-{k}" for k, item in enumerate(kept[:MAX_IMAGE_ROWS])}
     area = scores.groupby("item")["hole_fraction"].first() if "hole_fraction" in scores else None
-    tables = {column: scores.pivot_table(index="item", columns="method", values=column, aggfunc="first", dropna=False)
-              for column, *_ in metrics}
+    tables = {metric.key: scores.pivot_table(index="item", columns="method", values=metric.key, aggfunc="first", dropna=False)
+              for metric in metrics}
     head = ['<th class="sortable" data-text>item</th>']
     if area is not None:
         head.append('<th class="sortable num" data-decimals="1">hole %</th>')
-    for column, label, _, decimals in metrics:
+    for metric in metrics:
         for method in methods:
-            head.append(f'<th class="sortable num" data-metric="{_e(column)}" data-method="{_e(method)}" '
-                        f'data-decimals="{decimals}">{_e(method)}<br><small>{_e(label)}</small></th>')
+            head.append(f'<th class="sortable num" data-metric="{_e(metric.key)}" data-method="{_e(method)}" '
+                        f'data-decimals="{metric.decimals}" data-better="{"higher" if metric.higher_is_better else "lower"}">'
+                        f'{_e(method)}<br><small>{_e(metric.header)}</small></th>')
     head.append('<th class="sortable num" hidden>A &minus; B</th>')
     rows = []
     for item in items:
@@ -150,28 +152,33 @@ def _per_image_table(scores: pd.DataFrame, methods: list[str], kept: list[str]) 
         line = [f'<td class="item" title="{_e(item)}">{name}</td>']
         if area is not None:
             line.append(_number_cell(area.get(item), 100.0, 1))
-        for column, _, scale, decimals in metrics:
-            frame = tables[column]
+        for metric in metrics:
+            frame = tables[metric.key]
             for method in methods:
                 value = frame.at[item, method] if method in frame.columns and item in frame.index else None
-                line.append(_number_cell(value, scale, decimals, f' data-metric="{_e(column)}"'))
+                line.append(_number_cell(value, metric.scale, metric.decimals, f' data-metric="{_e(metric.key)}"'))
         line.append('<td class="num" hidden></td>')
         rows.append("<tr>" + "".join(line) + "</tr>")
     options = "".join(f'<option value="{_e(m)}">{_e(m)}</option>' for m in methods)
     second = "".join(f'<option value="{_e(m)}"{" selected" if k == min(1, len(methods) - 1) else ""}>{_e(m)}</option>'
                      for k, m in enumerate(methods))
+
     def metric_options(selected: str) -> str:
-        return "".join(f'<option value="{_e(c)}"{" selected" if c == selected else ""}>{_e(label)}</option>'
-                       for c, label, _, _ in metrics)
+        return "".join(f'<option value="{_e(m.key)}"{" selected" if m.key == selected else ""}>{_e(m.header)}</option>'
+                       for m in metrics)
+
+    keys = [metric.key for metric in metrics]
+    default = "psnr_hole" if "psnr_hole" in keys else keys[0] if keys else ""
 
     controls = (
         '<div class="controls">'
         f'<label>Show <select id="show-metric"><option value="">all metrics</option>{metric_options("")}</select></label>'
         f'<label>Sort by <select id="diff-a">{options}</select> &minus; <select id="diff-b">{second}</select></label>'
-        f'<label>on <select id="diff-metric">{metric_options("psnr_hole")}</select></label>'
+        f'<label>on <select id="diff-metric">{metric_options(default)}</select></label>'
         '<button id="diff-sort" type="button">sort by difference</button></div>'
         '<p class="note">Click a column header to sort by it (again to reverse).  Choosing A and B adds the column '
-        'A &minus; B and sorts by it, largest first: the items where A does best against B come first.</p>'
+        'A &minus; B and sorts by it so that the items where A does best against B come first: largest first for a '
+        'score marked &uarr; (higher is better), smallest first for one marked &darr;.</p>'
     )
     table = (f'<div class="scroll"><table id="per-image"><thead><tr>{"".join(head)}</tr></thead>'
              f'<tbody>{"".join(rows)}</tbody></table></div>')

@@ -126,6 +126,11 @@ def scorer_class(name: str) -> type:
     return _lookup("scorer", name).cls
 
 
+def duplicate_names(kind: str) -> list[str]:
+    """Names of ``kind`` registered by several plugins: unusable, so left out of every listing."""
+    return list(_table(kind).duplicates)
+
+
 def list_mask_protocols() -> list[Entry]:
     """Every usable mask protocol, sorted by name."""
     return sorted(_table("mask protocol").entries.values(), key=lambda entry: entry.name)

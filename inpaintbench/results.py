@@ -243,7 +243,7 @@ class ResultsStore:
         return read_json_record(self.record_path)
 
     def check_compatible(self, record: dict[str, Any]) -> None:
-        """Refuse to mix results of a different dataset root, dataset, protocol, seed or metric into one table."""
+        """Refuse to mix results of another dataset root, dataset, protocol, seed or scorer settings into one table."""
         stored = self.read_record()
         why = incompatibility(stored, record) if stored is not None else None
         before, now = (stored or {}).get("dataset_root"), record.get("dataset_root")
@@ -261,7 +261,9 @@ class ResultsStore:
             # a method that could not start this time keeps the entry of the run that scored it
             if entry.get("status") != "unavailable" or methods.get(name, {}).get("status") in (None, "unavailable"):
                 methods[name] = entry
-        merged = {**stored, **record, "methods": methods}
+        # scorers accumulate too: rows scored by a scorer that is no longer installed keep its settings
+        scorers = {**stored.get("scorers", {}), **record.get("scorers", {})}
+        merged = {**stored, **record, "methods": methods, **({"scorers": scorers} if scorers else {})}
         write_atomic(self.record_path, json.dumps(merged, indent=2, sort_keys=True) + "\n")
 
     # -- per-image scores --------------------------------------------------------------
@@ -344,6 +346,10 @@ def incompatibility(stored: dict[str, Any], record: dict[str, Any], keys: tuple[
             continue
         if _method_identity(before) != _method_identity(method):
             return f"{name!r} results with other options or checkpoint ({_method_identity(before)} vs {_method_identity(method)})"
+    for name, scorer in record.get("scorers", {}).items():
+        before = stored.get("scorers", {}).get(name)
+        if before is not None and before.get("settings") != scorer.get("settings"):
+            return f"scores of the scorer {name!r} with other settings ({before.get('settings')!r}, now {scorer.get('settings')!r})"
     return None
 
 

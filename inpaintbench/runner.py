@@ -24,11 +24,11 @@ import numpy as np
 from .datasets.base import Dataset, manifest_hash
 from .errors import InpaintbenchError, ResultsError, one_line
 from .methods import Method, check_output, composite
-from .metrics import SCORE_SETTINGS, score_batch
 from .predictions import PredictionFolder
 from .protocol import Protocol
 from .provenance import distribution_of, file_sha256, versions
 from .results import ResultsStore
+from .scoring import score_completed, settings_record
 
 #: a method whose batches fail this many times in a row is stopped for the run
 MAX_CONSECUTIVE_FAILURES = 3
@@ -97,6 +97,8 @@ class Report:
     crashed_workers: dict[str, str] = dataclasses.field(default_factory=dict)
     #: prediction folders' items without a usable file: (item id, reason)
     missing: dict[str, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)
+    #: this run's errors per scorer: (items whose rows lack its columns, message)
+    scorer_errors: dict[str, list[tuple[int, str]]] = dataclasses.field(default_factory=dict)
 
 
 def select_items(item_ids: list[str], limit: int | None, seed: int) -> list[str]:
@@ -151,7 +153,7 @@ def run_record(spec: RunSpec, item_ids: list[str], methods: dict[str, Method], u
         "limit": spec.limit,
         "items": len(item_ids),
         "manifest_sha256": manifest_hash(item_ids),
-        "metrics": SCORE_SETTINGS,
+        **settings_record(),  # "metrics" (the built-in scorer's settings) and "scorers"
         "methods": method_entries,
         "versions": versions(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -233,6 +235,8 @@ class Completion:
     records: list[dict]
     #: prediction folders: items without a usable file, with the reason
     missing: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: scorers that failed on these rows (their columns are absent), with the reason
+    scorer_errors: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _complete(name: str, method: Method, batch: Batch, rows: list[int]) -> Completion:
@@ -250,13 +254,13 @@ def _complete(name: str, method: Method, batch: Batch, rows: list[int]) -> Compl
     masked = batch.masked[rows]
     masks = batch.masks[rows]
     completed = composite(masked, check_output(name, output, masked), masks)
-    scores = score_batch(completed, batch.targets[rows], masks) if rows else {}
+    scores, scorer_errors = score_completed(completed, batch.targets[rows], masks) if rows else ({}, {})
     hole_fraction = masks.reshape(len(rows), -1).mean(axis=1)
     records = [
         {"item": batch.ids[k], **{key: float(values[j]) for key, values in scores.items()}, "hole_fraction": float(hole_fraction[j]), "seconds": seconds}
         for j, k in enumerate(rows)
     ]
-    return Completion(rows, completed, records, missing)
+    return Completion(rows, completed, records, missing, scorer_errors)
 
 
 def _store_completion(store: ResultsStore, name: str, batch: Batch, completion: Completion, keep: set[str], report: Report) -> int:
@@ -264,6 +268,9 @@ def _store_completion(store: ResultsStore, name: str, batch: Batch, completion: 
     for item_id, reason in completion.missing.items():
         store.append_failure("predictions", reason, method=name, items=[item_id])
         report.missing.setdefault(name, []).append((item_id, reason))
+    for scorer, reason in completion.scorer_errors.items():
+        store.append_failure("score", f"scorer {scorer!r}: {reason}", method=name, items=[batch.ids[k] for k in completion.rows])
+        report.scorer_errors.setdefault(scorer, []).append((len(completion.rows), reason))
     for j, k in enumerate(completion.rows):
         if batch.ids[k] in keep:
             store.save_image(name, batch.ids[k], completion.completed[j])

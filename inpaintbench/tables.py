@@ -20,26 +20,21 @@ from .statistics import paired_bootstrap_ci
 if TYPE_CHECKING:  # imported where a table is computed: the CLI reads FORMATS while it only builds --help
     import pandas as pd
 
-#: (column, header, scale, decimals): what the table shows, in order
-METRICS: tuple[tuple[str, str, float, int], ...] = (
-    ("psnr", "PSNR (dB)", 1.0, 2),
-    ("ssim", "SSIM", 1.0, 4),
-    ("psnr_hole", "hole PSNR (dB)", 1.0, 2),
-    ("ssim_hole", "hole SSIM", 1.0, 4),
-    ("l1_hole", "hole L1 (%)", 100.0, 2),
-)
+    from .scoring import ScoreColumn
 
 FORMATS = ("rich", "md", "csv", "latex")
 
 
 def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1000) -> pd.DataFrame:
-    """One row per scored method: n, mean and CI of each metric, seconds per image, images seen in training.
+    """One row per scored method: n, mean and CI of each score, seconds per image, images seen in training.
 
+    The scores are the registered scorers' table columns that the rows hold.
     ``n`` counts the items every scored method completed (the paired set);
     ``scored`` counts the method's own items, more than ``n`` when another
-    method lacks some; ``<metric>_n`` counts those a metric column actually
-    averages, fewer when a hole score is undefined for some items.  Methods
-    with no scores are not rows: :func:`left_out` says why they are missing.
+    method lacks some; ``<key>_n`` counts those a score column actually
+    averages, fewer when a score is undefined for some items (NaN mean and
+    bounds when it is for all).  Methods with no scores are not rows:
+    :func:`left_out` says why they are missing.
     """
     import pandas as pd
 
@@ -59,23 +54,34 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
             "images_seen": (entry.get("trained_on") or {}).get("images_seen"),
         })
     summary = pd.DataFrame(rows, columns=["method", "variant", "n", "scored", "seconds", "images_seen"])
-    if scored and common:
-        seed = int(record.get("seed", 0))
-        for column, _, scale, _ in METRICS:
-            values = np.stack(
-                [_values(scores, name, column, common) * scale for name in scored], axis=1
-            )
-            # A hole score is NaN when the hole lies wholly in SSIM's cropped border; the
-            # mask is the same for every method, so dropping that item keeps the pairing.
-            values = values[~np.isnan(values).any(axis=1)]
-            if len(values) == 0:
-                continue
-            low, high = paired_bootstrap_ci(values, n_resamples=n_resamples, seed=seed)
-            summary[column] = values.mean(axis=0)
-            summary[f"{column}_low"] = low
-            summary[f"{column}_high"] = high
-            summary[f"{column}_n"] = len(values)
+    seed = int(record.get("seed", 0))
+    for column in shown_columns(scores.columns):
+        key = column.key
+        values = np.stack([_values(scores, name, key, common) * column.scale for name in scored], axis=1) if scored else None
+        # A score is NaN where it is undefined (a hole wholly in SSIM's cropped border) or its scorer
+        # failed; the mask is the same for every method, so dropping that item keeps the pairing.
+        values = values[~np.isnan(values).any(axis=1)] if values is not None else np.empty((0, 0))
+        if len(values) == 0:
+            summary[key] = summary[f"{key}_low"] = summary[f"{key}_high"] = np.nan
+            summary[f"{key}_n"] = 0
+            continue
+        low, high = paired_bootstrap_ci(values, n_resamples=n_resamples, seed=seed)
+        summary[key] = values.mean(axis=0)
+        summary[f"{key}_low"] = low
+        summary[f"{key}_high"] = high
+        summary[f"{key}_n"] = len(values)
     return summary
+
+
+def shown_columns(keys) -> list[ScoreColumn]:
+    """The registered scorers' table columns among ``keys`` (a frame's columns), in registration order.
+
+    A scorer installed after a results directory was scored has no values there and no column in its table.
+    """
+    from .scoring import table_columns
+
+    present = set(keys)
+    return [column for column in table_columns() if column.key in present]
 
 
 def left_out(record: dict[str, Any], summary: pd.DataFrame) -> dict[str, str]:
@@ -119,29 +125,29 @@ def _values(scores: pd.DataFrame, method: str, column: str, items: list[str]) ->
     return own.loc[items, column].to_numpy(dtype=np.float64)
 
 
-#: how the hole SSIM is defined, in every caption: it reads higher than SSIM of the cropped hole
-HOLE_SSIM_DEFINITION = (
-    "hole SSIM: the whole image's SSIM map averaged over hole pixels (windows reach into known pixels, "
-    "so it reads higher than SSIM of the cropped hole)"
-)
-
-
 def caption(record: dict[str, Any], summary: pd.DataFrame | None = None) -> str:
-    """What the table was computed on, how, and any column that averages fewer items than ``n``."""
+    """What the table was computed on, how each scorer defines its scores (with the settings the
+    results were scored with), and any column that averages fewer items than ``n``."""
+    from .scoring import recorded_settings, registered_scorers
+
     protocol = record.get("protocol", {})
     text = (
         f"{record.get('dataset')}:{record.get('split')}, {protocol.get('mask')} mask at "
         f"{protocol.get('image_size')} px, seed {record.get('seed')}, "
         f"{record.get('items')} items (manifest {record.get('manifest_sha256')}); "
-        "mean [95 % paired-bootstrap CI]; whole-image and hole-only scores; SSIM "
-        f"{record.get('metrics', {}).get('ssim_window', '')}; {HOLE_SSIM_DEFINITION}"
+        "mean [95 % paired-bootstrap CI]"
     )
+    shown = None if summary is None else {column.key for column in shown_columns(summary.columns)}
+    for scorer in registered_scorers():
+        if shown is None or any(column.key in shown for column in scorer.columns):
+            words = scorer.caption(recorded_settings(record, scorer))
+            text += f"; {words}" if words else ""
     return text + "".join(f"; {note}" for note in column_notes(summary))
 
 
 def column_notes(summary: pd.DataFrame | None) -> list[str]:
-    """Notes on item counts: methods that scored more items than the paired n, and metric
-    columns that average fewer (a hole wholly in SSIM's cropped border)."""
+    """Notes on item counts: methods that scored more items than the paired n, and score
+    columns that average fewer (each column says why an item can lack its score)."""
     import pandas as pd
 
     if summary is None or "n" not in summary or not (summary["n"] > 0).any():
@@ -152,10 +158,10 @@ def column_notes(summary: pd.DataFrame | None) -> list[str]:
     if "scored" in scored and (scored["scored"] > n).any():
         counts = ", ".join(f"{row.method} {int(row.scored)}" for row in scored.itertuples())
         notes.append(f"methods scored different items ({counts}): every row averages the {n} items all scored")
-    for column, label, _, _ in METRICS:
-        counts = scored[f"{column}_n"].dropna().astype(int) if f"{column}_n" in scored else pd.Series(dtype=int)
+    for column in shown_columns(scored.columns):
+        counts = scored[f"{column.key}_n"].dropna().astype(int) if f"{column.key}_n" in scored else pd.Series(dtype=int)
         if len(counts) and counts.max() < n:
-            notes.append(f"{label} averages {counts.max()} of the {n} items (the others' hole lies in SSIM's cropped border)")
+            notes.append(f"{column.label} averages {counts.max()} of the {n} items ({column.undefined})")
     return notes
 
 
@@ -169,22 +175,27 @@ LEADING_COLUMNS: tuple[tuple[str, str], ...] = (("dataset", "Evaluated on"), ("t
 
 
 def cells(summary: pd.DataFrame) -> tuple[list[str], list[list[Cell]]]:
-    """Header and cells shared by every renderer; each renderer lays out the interval its own way."""
+    """Header and cells shared by every renderer; each renderer lays out the interval its own way.
+
+    Score headers carry their direction (``PSNR (dB) ↑``, ``hole L1 (%) ↓``).
+    """
     leading = [(column, label) for column, label in LEADING_COLUMNS if column in summary.columns]
     trained = "images_seen" in summary.columns and summary["images_seen"].notna().any()
-    header = [*(label for _, label in leading), "Method", *[label for _, label, _, _ in METRICS], "s/image", "n"]
+    scores = shown_columns(summary.columns)
+    header = [*(label for _, label in leading), "Method", *[column.header for column in scores], "s/image", "n"]
     header += ["images seen"] if trained else []
     body = []
     for _, row in summary.iterrows():
         variant = row.get("variant")
         line: list[Cell] = [(str(row[column]), None) for column, _ in leading]
         line.append((f"{row['method']} ({variant})" if isinstance(variant, str) and variant else str(row["method"]), None))
-        for column, _, _, decimals in METRICS:
-            if _missing(row.get(column)):  # no item has this score for every method
+        for column in scores:
+            key, decimals = column.key, column.decimals
+            if _missing(row.get(key)):  # no item has this score for every method
                 line.append(("—", None))
                 continue
-            low, high = (f"{row[column + suffix]:.{decimals}f}" for suffix in ("_low", "_high"))
-            line.append((f"{row[column]:.{decimals}f}", (low, high)))
+            low, high = (f"{row[key + suffix]:.{decimals}f}" for suffix in ("_low", "_high"))
+            line.append((f"{row[key]:.{decimals}f}", (low, high)))
         line += [(_seconds(row["seconds"]), None), (str(int(row["n"])), None)]
         if trained:
             line.append((f"{int(row['images_seen']):,}" if not _missing(row.get("images_seen")) else "—", None))
@@ -225,12 +236,21 @@ def to_csv(summary: pd.DataFrame) -> str:
     return summary.to_csv(index=False, float_format="%.6g")
 
 
+#: characters LaTeX reads as markup, and the directions of score headers
+_LATEX = {
+    "\\": r"\textbackslash{}", "%": r"\%", "_": r"\_", "&": r"\&", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
+    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "—": "--", "↑": r"$\uparrow$", "↓": r"$\downarrow$",
+}
+
+
+def escape_latex(text: str) -> str:
+    """Text as LaTeX prints it: one character at a time, so no replacement is escaped again."""
+    return "".join(_LATEX.get(character, character) for character in text)
+
+
 def to_latex(summary: pd.DataFrame, record: dict[str, Any], title: str | None = None) -> str:
     header, body = cells(summary)
-
-    def escape(text: str) -> str:
-        return text.replace("\\", r"\textbackslash{}").replace("%", r"\%").replace("_", r"\_").replace("&", r"\&").replace("—", "--")
-
+    escape = escape_latex
     lines = [
         r"\begin{table}[t]",
         r"\centering",
