@@ -34,7 +34,7 @@ def test_table_vi_with_every_learned_method(tmp_path, monkeypatch):
     table = pd.read_csv(tmp_path / "found" / "table.csv")
     assert list(table["method"]) == TABLE_VI.split(",")  # the user's order, every method present
     assert (table["n"] == 3).all() and (table["scored"] == table["n"]).all()
-    assert "| glcic (post-processed) |" in found.output and "| Method | PSNR (dB) | SSIM |" in found.output
+    assert "| glcic (post-processed) |" in found.output and "| Method | PSNR (dB) ↑ | SSIM ↑ |" in found.output
     seen = table.set_index("method")["images_seen"]
     assert (seen[list(TINY_TRAINING)] == 4).all() and seen[["patchmatch", "telea"]].isna().all()  # 2 steps x batch 2
 
