@@ -148,7 +148,7 @@ def area_label(low: float, high: float) -> str:
 
 class Center(MaskProtocol):
     name = "center"
-    summary = "one square hole in the middle, half the image side (the paper's 64x64 in 128x128)"
+    summary = "one square hole in the middle, half the image side unless set (the paper's 64x64 in 128x128)"
 
     def draw(self, rng, size, hole_size):
         return center_mask(size, hole_size)

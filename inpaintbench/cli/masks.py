@@ -1,19 +1,22 @@
-"""``inpaintbench masks export``: a benchmark's exact inputs and masks, for models run outside the toolkit."""
+"""``inpaintbench masks``: the registered mask protocols, and a benchmark's exact inputs and masks for models run outside the toolkit."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import shutil
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
 from .evaluate import benchmark_options, check_out
+from .listing import MAX_WIDTH, _print_failures, _wrap
 
 
 @click.group("masks")
 def masks_group() -> None:
-    """Masks of the benchmark protocols, for use outside inpaintbench."""
+    """The mask protocols --mask takes, and their masks for use outside inpaintbench."""
 
 
 @masks_group.command("export")
@@ -47,6 +50,40 @@ def export_command(dataset, root, split, mask, image_size, limit, seed, out, lay
     for item_id, reason in report.unreadable:
         console.print(f"[yellow]skipped[/yellow] {escape(reason)}", highlight=False)
     console.print(f"wrote {report.written} masked inputs and masks to {out} ({layout} layout; record: {out / 'export.json'})")
+
+
+@masks_group.command("protocols")
+def protocols_command() -> None:
+    """List the mask protocols --mask takes (built-in and from plugins), their argument and area bins, and broken plugins."""
+    from .. import registry
+
+    width = min(shutil.get_terminal_size().columns, MAX_WIDTH)
+    entries = registry.list_mask_protocols()
+    usages = {entry.name: _usage(entry.cls) for entry in entries}
+    column = max(map(len, usages.values()), default=0) + 2
+    click.echo("Mask protocols (--mask NAME, or NAME:ARG):")
+    for entry in entries:
+        click.echo(_wrap(entry.cls.summary or "-", width, column, first=usages[entry.name].ljust(column)))
+        click.echo(_wrap("; ".join(_facts(entry.cls) + [f"from {entry.source}"]), width, column))
+    _print_failures(Console())
+
+
+def _usage(cls) -> str:
+    """``files:DIR``, ``irregular[:LOW-HIGH]`` or ``center``: how --mask names the protocol."""
+    if not cls.argument:
+        return cls.name
+    return f"{cls.name}:{cls.argument}" if cls.argument_required else f"{cls.name}[:{cls.argument}]"
+
+
+def _facts(cls) -> list[str]:
+    """What a protocol takes and gives, for its listing."""
+    from ..mask_protocols import area_label
+
+    facts = [f"{cls.argument}: {cls.argument_help or 'see its documentation'}"] if cls.argument else []
+    if cls.area_bins:
+        facts.append("area bins " + ", ".join(area_label(low, high).removesuffix(" %") for low, high in cls.area_bins) + " %")
+    facts.append("draws training masks" if cls.draws() else "masks belong to items (not for training)")
+    return facts
 
 
 COMMANDS = (masks_group,)
