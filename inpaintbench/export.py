@@ -42,7 +42,7 @@ def export_inputs(spec: RunSpec, out: Path, layout: str = "folders", advance: Ca
     """Write the masked input and the mask of every selected item under ``out``, and ``export.json``."""
     selected = spec.selected()
     record = run_record(spec, selected, {}, {})
-    del record["methods"], record["metrics"]
+    del record["methods"], record["metrics"], record["scorers"]  # nothing is scored
     write_atomic(out / EXPORT_RECORD, json.dumps({**record, "layout": layout, "item_ids": selected}, indent=2) + "\n")
     report = Export(0, [])
     for start in range(0, len(selected), spec.batch_size):

@@ -248,6 +248,8 @@ def _combine(labels: list[str], reports: list[Report], crashed: dict[str, str]) 
             total.method_errors.setdefault(label, []).extend(errors)
         for label, missing in report.missing.items():
             total.missing.setdefault(label, []).extend(missing)
+        for scorer, errors in report.scorer_errors.items():
+            total.scorer_errors.setdefault(scorer, []).extend(errors)
         unreadable.update(dict(report.unreadable))  # the parent's GPU methods read every item too
     total.unreadable.extend(sorted(unreadable.items()))
     return total
