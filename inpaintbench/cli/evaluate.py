@@ -143,6 +143,12 @@ def evaluate_with_progress(
         items = sum(count for count, _ in errors)
         state = "stopped after repeated errors" if name in report.failed_methods else f"failed on {items} item(s)"
         console.print(f"[red]method {name!r} {state}:[/red] {errors[-1][1]} (all errors: {store.root / 'failures.jsonl'})")
+    for name, errors in report.scorer_errors.items():
+        pairs = sum(count for count, _ in errors)
+        console.print(
+            f"[red]scorer {escape(name)!r} failed on {pairs} (image, method) pair(s):[/red] {escape(errors[-1][1])}; "
+            f"their other scores are kept (all errors: {store.root / 'failures.jsonl'})", highlight=False,
+        )
     for name, missing in report.missing.items():
         shown = ", ".join(item for item, _ in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
         console.print(
