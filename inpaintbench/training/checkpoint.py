@@ -62,7 +62,7 @@ def save_atomic(payload: dict[str, Any], path: Path) -> None:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except Exception as error:
-        if not (isinstance(error, OSError) and error.errno == errno.ENOSPC) and _free_bytes(path.parent) < FULL_DISK_BYTES:
+        if not (isinstance(error, OSError) and error.errno == errno.ENOSPC) and _free_bytes(path.parent) < _FULL_DISK_BYTES:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from error
         raise
     finally:
@@ -70,14 +70,14 @@ def save_atomic(payload: dict[str, Any], path: Path) -> None:
 
 
 #: less free space than this after a failed write means the disk filled up
-FULL_DISK_BYTES = 1 << 20
+_FULL_DISK_BYTES = 1 << 20
 
 
 def _free_bytes(folder: Path) -> int:
     try:
         return shutil.disk_usage(folder).free
     except OSError:
-        return FULL_DISK_BYTES
+        return _FULL_DISK_BYTES
 
 
 def remove_stale_temporaries(run_dir: Path) -> list[Path]:

@@ -18,12 +18,12 @@ from ..errors import InpaintbenchError
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 #: where ``train`` puts runs by default, and where ``compare`` looks for them
-RUNS_DIR = Path("runs")
+_RUNS_DIR = Path("runs")
 
 
 def default_run_dir(method: str, dataset: str, seed: int | str) -> Path:
     """``runs/<method>-<dataset>-s<seed>``; ``seed="*"`` gives the glob pattern of every seed."""
-    return RUNS_DIR / f"{method}-{dataset}-s{seed}"
+    return _RUNS_DIR / f"{method}-{dataset}-s{seed}"
 
 
 @dataclasses.dataclass
@@ -92,7 +92,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def load_config_file(path: Path) -> dict[str, Any]:
+def _load_config_file(path: Path) -> dict[str, Any]:
     """Read a TOML training config; its keys are TrainConfig's field names (``batch-size`` works too)."""
     try:
         with open(path, "rb") as handle:
@@ -115,7 +115,7 @@ def load_config_file(path: Path) -> dict[str, Any]:
 
 def build_config(method: str, file: Path | None, overrides: dict[str, Any]) -> TrainConfig:
     """Defaults < config file < command line (``None`` on the command line means "not given")."""
-    values: dict[str, Any] = load_config_file(file) if file else {}
+    values: dict[str, Any] = _load_config_file(file) if file else {}
     options = dict(values.pop("options", {}))
     options.update(overrides.pop("options", None) or {})
     values.update({key: value for key, value in overrides.items() if value is not None})

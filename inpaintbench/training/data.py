@@ -106,7 +106,7 @@ class StepBatches(Sampler):
             yield list(range(first, first + self.per_rank))
 
 
-def collate(samples: list[tuple[np.ndarray, np.ndarray]]) -> tuple[torch.Tensor, torch.Tensor]:
+def _collate(samples: list[tuple[np.ndarray, np.ndarray]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack to uint8 (N, H, W, 3) and bool (N, H, W): small to copy, converted on the device."""
     images = torch.from_numpy(np.stack([image for image, _ in samples]))
     masks = torch.from_numpy(np.stack([mask for _, mask in samples]))
@@ -134,7 +134,7 @@ def make_loader(stream: TrainingStream, sampler: StepBatches, workers: int, pin_
         stream,
         batch_sampler=sampler,
         num_workers=workers,
-        collate_fn=collate,
+        collate_fn=_collate,
         pin_memory=pin_memory,
         worker_init_fn=_worker_init if workers else None,
         prefetch_factor=4 if workers else None,

@@ -12,6 +12,8 @@ class ContextEncoder(TrainableMethod):
     summary = "Pathak et al. 2016: context encoder (4000-d code) + patch discriminator, the released recipe on the benchmark's input"
     Options = ContextEncoderOptions
     Recipe = "inpaintbench_context_encoder.recipe:ContextEncoderRecipe"  # imported on first use: it needs torch
+    #: a 1/16-width network with a 16-d code
+    test_options = {"width": "0.0625", "bottleneck": "16"}
 
     def variant(self) -> str:
         """Tables mark a model trained as the release does (visible band, 350-px crops): not comparable."""

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from inpaintbench.training import Phase, Schedule, StepContext, TrainingRecipe
-from inpaintbench.training.gan import center_box, dcgan_init, gan_loss, paste_center
-from inpaintbench.training.recipe import adam
+from inpaintbench.training import (
+    Phase, Schedule, StepContext, TrainingRecipe, adam, center_box, dcgan_init, gan_loss, paste_center,
+)
 
 from .hole import band_weights, fill_mean, shrink, weighted_l2
 from .networks import Discriminator, Generator

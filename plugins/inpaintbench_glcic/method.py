@@ -18,6 +18,8 @@ class Glcic(TrainableMethod):
     Options = GlcicOptions
     Recipe = "inpaintbench_glcic.recipe:GlcicRecipe"  # imported on first use: it needs torch
     inference_options = ("postprocess",)
+    #: a 1/16-width network; four steps pass through all three phases
+    test_options = {"width": "0.0625", "phases": "0.25,0.25,0.5"}
 
     def inpaint(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
         completed = super().inpaint(images, masks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from inpaintbench.errors import InpaintbenchError
-from inpaintbench.training.schedule import parse_fractions
+from inpaintbench.training import parse_fractions
 
 
 @dataclasses.dataclass(frozen=True)

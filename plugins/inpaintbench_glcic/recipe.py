@@ -24,10 +24,7 @@ import numpy as np
 import torch
 
 from inpaintbench.errors import ImageReadError, InpaintbenchError
-from inpaintbench.training import Phase, Schedule, StepContext, TrainingRecipe
-from inpaintbench.training.data import TrainingStream
-from inpaintbench.training.gan import gan_loss
-from inpaintbench.training.schedule import parse_fractions
+from inpaintbench.training import Phase, Schedule, StepContext, TrainingRecipe, TrainingStream, gan_loss, parse_fractions
 
 from .networks import CompletionEncoder, CompletionNetwork, ContextDiscriminator
 from .options import GlcicOptions

@@ -12,6 +12,8 @@ class Ours(TrainableMethod):
     summary = "the paper's context encoder (1x1 conv, 4000-d code) with local + global discriminators"
     Options = OursOptions
     Recipe = "inpaintbench_ours.recipe:OursRecipe"  # imported on first use: it needs torch
+    #: a 1/16-width network with a 16-d code; four steps pass through all three phases
+    test_options = {"width": "0.0625", "bottleneck": "16", "phases": "0.25,0.25,0.5"}
 
     def variant(self) -> str:
         """Table VII's ablations are named in tables; the full model is plain ``ours``."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from inpaintbench.training import Phase, Ramp, Schedule, StepContext, TrainingRecipe
-from inpaintbench.training.gan import center_box, dcgan_init, gan_loss, paste_center
-from inpaintbench.training.schedule import parse_fractions
+from inpaintbench.training import (
+    Phase, Ramp, Schedule, StepContext, TrainingRecipe, center_box, dcgan_init, gan_loss, parse_fractions, paste_center,
+)
 
 from .networks import Encoder, Generator, UnitRangeEncoder, global_discriminator, local_discriminator
 from .options import OursOptions  # the options live apart, so that listings need no torch
