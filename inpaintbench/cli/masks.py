@@ -1,10 +1,9 @@
-"""``inpaintbench masks``: the registered mask protocols, and a benchmark's exact inputs and masks for models run outside the toolkit."""
+"""``inpaintbench masks``: the registered mask protocols, and a benchmark's exact inputs and masks for outside models."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import shutil
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -32,7 +31,13 @@ def export_command(dataset, root, split, mask, image_size, limit, seed, out, lay
     with `inpaintbench compare ... --predictions NAME=DIR` (same --dataset,
     --mask, --seed and --limit).
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from .. import registry
     from ..export import export_inputs
