@@ -74,7 +74,7 @@ class MaskProtocol:
         return f"<{type(self).__name__} {self.text!r}>"
 
     @classmethod
-    def draws(cls) -> bool:
+    def draws_masks(cls) -> bool:
         """Whether the protocol draws masks from a generator (and so can be used for training)."""
         return cls.draw is not MaskProtocol.draw
 
@@ -100,13 +100,13 @@ class MaskProtocol:
         whose masks come with the items.
         """
         rng = item_rng(seed, item_id, protocol.key)
-        return self.checked(self.draw(rng, protocol.image_size, protocol.center_hole), protocol.image_size)
+        return self._checked(self.draw(rng, protocol.image_size, protocol.center_hole), protocol.image_size)
 
     def training_mask(self, rng: np.random.Generator, size: int, hole_size: int) -> np.ndarray:
         """A hole for one training sample (fresh ``rng`` per sample); refused by protocols that do not draw."""
-        return self.checked(self.draw(rng, size, hole_size), size)
+        return self._checked(self.draw(rng, size, hole_size), size)
 
-    def checked(self, mask: np.ndarray, size: int) -> np.ndarray:
+    def _checked(self, mask: np.ndarray, size: int) -> np.ndarray:
         """``mask`` when it is a (size, size) bool array; otherwise an error naming the protocol."""
         shape, dtype = getattr(mask, "shape", None), getattr(mask, "dtype", None)
         if shape != (size, size) or dtype != bool:

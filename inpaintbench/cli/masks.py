@@ -87,7 +87,7 @@ def _facts(cls) -> list[str]:
     facts = [f"{cls.argument}: {cls.argument_help or 'see its documentation'}"] if cls.argument else []
     if cls.area_bins:
         facts.append("area bins " + ", ".join(area_label(low, high).removesuffix(" %") for low, high in cls.area_bins) + " %")
-    facts.append("draws training masks" if cls.draws() else "masks belong to items (not for training)")
+    facts.append("draws training masks" if cls.draws_masks() else "masks belong to items (not for training)")
     return facts
 
 
