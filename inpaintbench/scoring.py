@@ -186,11 +186,6 @@ def registered_scorers() -> list[type[Scorer]]:
     return list(classes)
 
 
-def table_columns() -> list[ScoreColumn]:
-    """The columns tables show, scorer by scorer in registration order."""
-    return [column for cls in registered_scorers() for column in cls.columns if column.tabulated]
-
-
 def settings_record() -> dict[str, Any]:
     """run.json's account of the scores: ``metrics`` (the built-in's settings, as results directories
     have always held them) and, per scorer, its settings, columns and code."""

@@ -55,9 +55,11 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
         })
     summary = pd.DataFrame(rows, columns=["method", "variant", "n", "scored", "seconds", "images_seen"])
     seed = int(record.get("seed", 0))
-    for column in shown_columns(scores.columns):
+    for column in shown_columns(scores.columns, record):
         key = column.key
-        values = np.stack([_values(scores, name, key, common) * column.scale for name in scored], axis=1) if scored else None
+        values = None
+        if scored and key in scores.columns:  # absent: its scorer failed on every item
+            values = np.stack([_values(scores, name, key, common) * column.scale for name in scored], axis=1)
         # A score is NaN where it is undefined (a hole wholly in SSIM's cropped border) or its scorer
         # failed; the mask is the same for every method, so dropping that item keeps the pairing.
         values = values[~np.isnan(values).any(axis=1)] if values is not None else np.empty((0, 0))
@@ -73,15 +75,22 @@ def summarize(scores: pd.DataFrame, record: dict[str, Any], n_resamples: int = 1
     return summary
 
 
-def shown_columns(keys) -> list[ScoreColumn]:
-    """The registered scorers' table columns among ``keys`` (a frame's columns), in registration order.
+def shown_columns(keys, record: dict[str, Any] | None = None) -> list[ScoreColumn]:
+    """The registered scorers' table columns, in registration order, that ``keys`` (a frame's columns)
+    hold or whose scorer ``record`` says ran.
 
-    A scorer installed after a results directory was scored has no values there and no column in its table.
+    A scorer installed after a results directory was scored has no column in its table; one that
+    ran and failed on every item has an empty column.
     """
-    from .scoring import table_columns
+    from .scoring import registered_scorers
 
-    present = set(keys)
-    return [column for column in table_columns() if column.key in present]
+    present, ran = set(keys), set((record or {}).get("scorers") or {})
+    return [
+        column
+        for scorer in registered_scorers()
+        for column in scorer.columns
+        if column.tabulated and (column.key in present or scorer.name in ran)
+    ]
 
 
 def left_out(record: dict[str, Any], summary: pd.DataFrame) -> dict[str, str]:
