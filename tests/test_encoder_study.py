@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 
 import numpy as np
@@ -14,14 +15,16 @@ from torch import nn
 
 from inpaintbench import TrainableMethod, hookimpl
 from inpaintbench.cli import main
+from inpaintbench.datasets.cifar10 import CIFAR10
 from inpaintbench.errors import CheckpointError, InpaintbenchError
-from inpaintbench.experiments.encoder_study import StudyConfig, batch_bounds, epoch_order, run_study, studied_methods
 from inpaintbench.methods import parse_options
 from inpaintbench.registry import method_class
 from inpaintbench.training import TrainingRecipe
 from inpaintbench_glcic.networks import ENCODER_LAYERS, CompletionNetwork, channels, network_input
+from inpaintbench_paper.cifar import split_arrays
+from inpaintbench_paper.encoder_study import StudyConfig, batch_bounds, epoch_order, run_study, studied_methods
 
-from cifar_fixture import make_learnable_cifar
+from cifar_fixture import make_cifar, make_learnable_cifar
 
 #: small enough that two epochs of both encoders at 128x128 take seconds on a CPU
 TINY = {"ours": {"width": "0.0625", "bottleneck": "32"}, "glcic": {"width": "0.0625"}}
@@ -98,7 +101,24 @@ def test_glcic_encoder_is_the_completion_network_before_its_first_deconv():
 
 def test_the_builtin_encoders_are_listed():
     assert studied_methods() == ["glcic", "ours"]
-    assert recipe("context-encoder").encoder() is None  # the hook's default: no encoder to study
+    assert not hasattr(recipe("context-encoder"), "encoder")  # no encoder() method: nothing to study
+
+
+# --- data -----------------------------------------------------------------------------
+
+
+def test_split_arrays_are_the_split_in_item_order(tmp_path):
+    batches = make_cifar(tmp_path)
+    train = CIFAR10(tmp_path, "train")
+    images, labels = split_arrays(train)
+    assert images.shape == (15, 32, 32, 3) and images.dtype == np.uint8 and labels.dtype == np.int64
+    for index, item in enumerate(train.item_ids()):
+        np.testing.assert_array_equal(images[index], train.read(item))
+        batch, _, row = item.partition("/")
+        assert labels[index] == pickle.loads((tmp_path / batch).read_bytes(), encoding="bytes")[b"labels"][int(row)]
+    test_images, test_labels = split_arrays(CIFAR10(tmp_path))
+    np.testing.assert_array_equal(test_images, batches["test_batch"])
+    assert test_labels.tolist() == pickle.loads((tmp_path / "test_batch").read_bytes(), encoding="bytes")[b"labels"]
 
 
 # --- data order -----------------------------------------------------------------------
@@ -224,6 +244,12 @@ def test_a_method_without_an_encoder_is_refused(cifar, tmp_path, name):
     with pytest.raises(InpaintbenchError, match=rf"method '{name}' has no encoder to study .*methods with one: glcic, ours"):
         run_study(StudyConfig(root=cifar[0], methods=(name,), out=tmp_path))
     assert not (tmp_path / "study.json").exists() and not (tmp_path / "experiment.json").exists()
+
+
+def test_a_recipe_without_an_encoder_method_is_refused(cifar, tmp_path):
+    with pytest.raises(InpaintbenchError, match=r"'context-encoder' has no encoder to study \(its recipe has no encoder\(\) method\)"):
+        run_study(StudyConfig(root=cifar[0], methods=("context-encoder",), out=tmp_path))
+    assert not (tmp_path / "experiment.json").exists()
 
 
 def test_the_command_line_runs_and_reruns(reference, cifar, tmp_path):

@@ -16,15 +16,15 @@ from click.testing import CliRunner
 
 from inpaintbench.cli import main
 from inpaintbench.errors import InpaintbenchError
-from inpaintbench.experiments.comparison import run_comparison, table_vi, table_vii
 from inpaintbench.experiments.directory import ExperimentDir
 from inpaintbench.experiments.figures import plot_losses, training_progress
-from inpaintbench.experiments.generalisation import Generalisation, Target, entries_for
 from inpaintbench.experiments.stages import Hooks, Runtime
 from inpaintbench.registry import held_out_split
 from inpaintbench.grid import tile, untile
 from inpaintbench.images import read_image
 from inpaintbench.training.logs import LOSSES_FILE, save_samples
+from inpaintbench_paper.comparison import run_comparison, table_vi, table_vii
+from inpaintbench_paper.generalisation import Generalisation, Target, entries_for
 
 TINY_OURS = {"width": "0.0625", "bottleneck": "16"}
 RUNTIME = Runtime(device="cpu", workers=0, eval_workers=1, grid_rows=2)

@@ -93,11 +93,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from . import evaluate, experiment, inpaint, listing, masks, table, train
+    from . import evaluate, inpaint, listing, masks, table, train
 
-    for command in (
-        *listing.COMMANDS, *evaluate.COMMANDS, *inpaint.COMMANDS, *masks.COMMANDS, *train.COMMANDS, *table.COMMANDS, *experiment.COMMANDS
-    ):
+    for command in (*listing.COMMANDS, *evaluate.COMMANDS, *inpaint.COMMANDS, *masks.COMMANDS, *train.COMMANDS, *table.COMMANDS):
         main.add_command(command)
 
 

@@ -3,8 +3,8 @@
 Each batch (``data_batch_1`` .. ``data_batch_5``, ``test_batch``) is a Python 2
 pickle of a dict: ``b'data'`` uint8 (N, 3072) with each row the red, green then
 blue 32x32 planes, ``b'labels'`` and ``b'filenames'``.  Ids are
-``<batch>/<row, 5 digits>``.  The classification experiment (Fig. 13)
-also needs :meth:`CIFAR10.label` and :meth:`CIFAR10.arrays`.
+``<batch>/<row, 5 digits>``.  A reader that needs the class labels or whole
+batches at once reads :meth:`CIFAR10.batch_paths` with :func:`load_batch`.
 """
 
 from __future__ import annotations
@@ -101,27 +101,13 @@ class CIFAR10(Dataset):
             raise ImageReadError(source, f"row {row} is past the end of the batch ({len(images)} images)")
         return images, labels, row
 
+    def batch_paths(self) -> list[Path]:
+        """The split's batch files, in :meth:`item_ids` order."""
+        return [self._folder / batch for batch in self._batches]
+
     def item_ids(self) -> list[str]:
-        return [
-            f"{batch}/{row:05d}" for batch in self._batches for row in range(len(load_batch(self._folder / batch)[0]))
-        ]
+        return [f"{path.name}/{row:05d}" for path in self.batch_paths() for row in range(len(load_batch(path)[0]))]
 
     def read(self, item_id: str) -> np.ndarray:
         images, _, row = self._batch(item_id)
         return images[row].copy()
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The whole split at once, in :meth:`item_ids` order: images (N, 32, 32, 3) uint8 and labels (N,) int64.
-
-        Training a classifier reads every image every epoch; reading 50,000 ids
-        one at a time would cost more than the arithmetic.
-        """
-        batches = [load_batch(self._folder / batch) for batch in self._batches]
-        images = np.concatenate([images for images, _ in batches])
-        labels = np.concatenate([np.asarray(labels, dtype=np.int64) for _, labels in batches])
-        return images, labels
-
-    def label(self, item_id: str) -> int:
-        """The class index (0-9) of an item, as in ``batches.meta``'s label_names."""
-        _, labels, row = self._batch(item_id)
-        return labels[row]

@@ -119,17 +119,6 @@ class TrainingRecipe(ABC):
     def complete(self, networks: dict[str, nn.Module], masked: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """Inference: completed images (NCHW, [-1, 1]) from masked inputs (hole already zeroed)."""
 
-    def encoder(self) -> nn.Module | None:
-        """The generator's encoder alone, freshly initialised, for the encoder study (Fig. 13); None: no encoder.
-
-        The module maps images in [0, 1] (NCHW float, ``image_size`` square,
-        no hole) to a feature map (N, C, h, w), doing the method's own input
-        preparation inside, so the study can put the same classification head
-        on any method's encoder.  It is built as :meth:`build_networks` builds
-        the generator (same layers, options and initialisation).
-        """
-        return None
-
 
 def adam(parameters, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
     """Adam with the fused kernel where this torch has it (a third faster on CPU at batch 16)."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from .. import registry
-from ..errors import InpaintbenchError
+from inpaintbench import registry
+from inpaintbench.errors import InpaintbenchError
 
 #: the --precision choices (autocast dtypes)
 PRECISIONS = ("fp32", "bf16")

@@ -9,7 +9,15 @@ images are upsampled (bilinear, on the device) to the inpainting input size,
 because the encoders are built for it (``ours`` takes only 128).  The head is
 a global average pool and one linear layer: ``ours`` ends in a 1x1 map, so
 its head is linear on the 4000-d code; GLCIC's 1/4-resolution map is pooled.
-A method takes part by implementing ``TrainingRecipe.encoder()``.
+
+A trainable method takes part when its recipe has an ``encoder()`` method:
+a convention of this study, which asks for it with ``getattr`` (the core's
+:class:`~inpaintbench.training.TrainingRecipe` knows nothing of it).
+``recipe.encoder()`` returns a freshly initialised module mapping images in
+[0, 1] (NCHW float, ``image_size`` square, no hole) to a feature map
+(N, C, h, w), doing the method's own input preparation inside and built as
+``build_networks()`` builds the generator's first half; None means "no
+encoder to study".  docs/experiments.md shows an example.
 
 Layout of the experiment directory::
 
@@ -23,7 +31,7 @@ A rerun continues each encoder after its last saved epoch and skips those that
 are done.  There is no learning-rate schedule, so the first N epochs do not
 depend on ``epochs``: a rerun may ask for more epochs (training continues) or
 fewer (the reports show the first N), and may add methods.  Any other change
-is refused (see :mod:`.directory`).
+is refused (see :mod:`inpaintbench.experiments.directory`).
 """
 
 from __future__ import annotations
@@ -40,29 +48,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import registry
-from ..datasets.base import manifest_hash
-from ..errors import CheckpointError, InpaintbenchError
-from ..methods import parse_options
-from ..training.method import TrainableMethod
-from ..provenance import versions
-from ..results import write_atomic
-from ..training import checkpoint
-from ..training.distributed import pick_device
-from ..training.recipe import TrainingRecipe, adam
+from inpaintbench import registry
+from inpaintbench.datasets.base import manifest_hash
+from inpaintbench.errors import CheckpointError, InpaintbenchError
+from inpaintbench.experiments.directory import ExperimentDir
+from inpaintbench.methods import parse_options
+from inpaintbench.provenance import versions
+from inpaintbench.results import write_atomic
+from inpaintbench.training import checkpoint
+from inpaintbench.training.distributed import pick_device
+from inpaintbench.training.method import TrainableMethod
+from inpaintbench.training.numerics import autocast, restore_rng_state, rng_state
+from inpaintbench.training.recipe import TrainingRecipe, adam
+
 from .accuracy_report import write_accuracy_reports
-from .directory import ExperimentDir
+from .cifar import DATASET, split_arrays
 from .encoder_study_config import StudyConfig  # apart, so that --help shows its defaults without torch
 
-DATASET = "cifar10"
 EXPERIMENT = "encoder-study"
 #: what the last run resolved (root, device, epochs, methods, feature shapes); experiment.json holds what must not change
 STUDY_RECORD = "study.json"
 STATE_FILE = "state.pt"
 STATE_FORMAT = "inpaintbench-encoder-study"
 STATE_VERSION = 1
-#: the autocast dtype of each --precision
-AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16}
 #: how the study treats every encoder alike, recorded in study.json
 PROTOCOL = {
     "augmentation": "random horizontal flip, p=0.5, order and flips drawn from (seed, epoch)",
@@ -191,11 +199,8 @@ def _recipe_class(cls: type) -> type[TrainingRecipe] | None:
 
 
 def studied_methods() -> list[str]:
-    """Registered methods whose recipe implements ``encoder()``."""
-    return [
-        entry.name for entry in registry.list_methods()
-        if getattr(_recipe_class(entry.cls), "encoder", TrainingRecipe.encoder) is not TrainingRecipe.encoder
-    ]
+    """Registered methods whose recipe has an ``encoder()`` method."""
+    return [entry.name for entry in registry.list_methods() if callable(getattr(_recipe_class(entry.cls), "encoder", None))]
 
 
 def _resolve_encoders(config: StudyConfig) -> tuple[dict[str, TrainingRecipe], dict[str, dict[str, Any]]]:
@@ -206,10 +211,15 @@ def _resolve_encoders(config: StudyConfig) -> tuple[dict[str, TrainingRecipe], d
         recipe_cls = _recipe_class(cls)
         options = parse_options(cls, config.options.get(name, {}))
         recipe = recipe_cls(options, config.image_size) if recipe_cls is not None else None
+        make_encoder = getattr(recipe, "encoder", None)
         with torch.device("meta"):
-            encoder = recipe.encoder() if recipe is not None else None
+            encoder = make_encoder() if callable(make_encoder) else None
         if encoder is None:
-            why = "it is not a trainable network" if recipe is None else "its recipe's encoder() returns None"
+            why = (
+                "it is not a trainable network" if recipe is None
+                else "its recipe has no encoder() method" if not callable(make_encoder)
+                else "its recipe's encoder() returns None"
+            )
             raise InpaintbenchError(
                 f"method {name!r} has no encoder to study ({why}); methods with one: {', '.join(studied_methods()) or 'none'}"
             )
@@ -229,7 +239,7 @@ def _resolve_encoders(config: StudyConfig) -> tuple[dict[str, TrainingRecipe], d
 def _load_split(config: StudyConfig, split: str, limit: int | None, device: torch.device) -> tuple[_Split, str]:
     """One split's images and labels on the device (CIFAR-10 fits in 0.2 GB), and the root it came from."""
     dataset = registry.open_dataset(DATASET, config.root, split)
-    images, labels = dataset.arrays()
+    images, labels = split_arrays(dataset)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     if split == "train" and len(images) < 2:
@@ -340,7 +350,6 @@ class _Trainer:
         self.on_epoch = on_epoch
         self.make_progress = progress
         self.path = _state_path(study, method)
-        self.autocast_dtype = AUTOCAST_DTYPES[self.config.precision]
 
     def run(self) -> int:
         """Epochs trained by this call (0 when the encoder was already done)."""
@@ -388,17 +397,15 @@ class _Trainer:
         try:
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
-        except (KeyError, RuntimeError, ValueError) as error:
+            restore_rng_state(state["rng"], self.study.device)
+        except (KeyError, RuntimeError, TypeError, ValueError) as error:
             raise CheckpointError(
                 f"{self.path} does not fit {self.method!r}'s encoder ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
                 f"delete {self.path.parent} to retrain it"
             ) from None
-        torch.set_rng_state(state["rng"]["torch"])
-        if self.study.device.type == "cuda" and state["rng"].get("cuda"):
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
 
     def _autocast(self):
-        return torch.autocast(self.study.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None)
+        return autocast(self.study.device, self.config.precision)
 
     def _train_epoch(self, epoch: int, bounds: list[tuple[int, int]], display: Progress | None) -> tuple[float, float]:
         """One pass over the training images in this epoch's order; mean loss and accuracy over the pass."""
@@ -440,9 +447,6 @@ class _Trainer:
         return torch.cat(predictions).cpu().numpy()
 
     def _state(self, epoch: int, history: list[dict[str, Any]]) -> dict[str, Any]:
-        rng = {"torch": torch.get_rng_state()}
-        if self.study.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state_all()
         return {
             "format": STATE_FORMAT,
             "version": STATE_VERSION,
@@ -451,5 +455,5 @@ class _Trainer:
             "history": [dict(row) for row in history],
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "rng": rng,
+            "rng": rng_state(self.study.device),
         }

@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..results import write_atomic
-from ..tables import markdown_table
-from .plots import line_plot
+from inpaintbench.experiments.plots import line_plot
+from inpaintbench.results import write_atomic
+from inpaintbench.tables import markdown_table
 
 #: one row per (method, epoch)
 COLUMNS = ("method", "epoch", "train_loss", "train_accuracy", "test_accuracy", "seconds")

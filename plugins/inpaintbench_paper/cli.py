@@ -1,86 +1,35 @@
 """``inpaintbench experiment NAME``: the paper's tables and figures, one subcommand each.
 
-The work is done by :mod:`inpaintbench.experiments`; this module parses the
-command line and shows the stages (training progress, evaluation progress).
+The work is done by :mod:`.comparison`, :mod:`.generalisation` and the core's
+figures; this module parses the command line and shows the stages with the
+toolkit's rich display (:mod:`inpaintbench.cli.stages`).
 """
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from ..errors import InpaintbenchError
-from ..experiments.comparison import TABLE_VI_METHODS, ComparisonResult, run_comparison, table_vi, table_vii
-from ..experiments.generalisation import Generalisation, Target, entries_for, run_generalisation
-from ..experiments.stages import Hooks, Runtime
-from ..tables import FORMATS
-from ..training.config import PRECISIONS
-from . import key_value_pairs, method_options
-from .encoder_study import encoder_study_command
-from .evaluate import evaluate_with_progress
-from .train import RichTrainingProgress
+from inpaintbench.cli import key_value_pairs, method_options
+from inpaintbench.cli.stages import RichHooks, runtime_from, runtime_options
+from inpaintbench.errors import InpaintbenchError
+from inpaintbench.tables import FORMATS
+from inpaintbench.training.config import PRECISIONS
+
+from .comparison import TABLE_VI_METHODS, ComparisonResult, run_comparison, table_vi, table_vii
+from .encoder_study_cli import encoder_study_command
+from .generalisation import Generalisation, Target, entries_for, run_generalisation
 
 # Only light modules above: the training engine (torch) and the figures
 # (matplotlib) are imported by the commands that use them.
 
 
-class RichHooks(Hooks):
-    """Stages shown as the ``train`` and ``compare`` commands show them."""
-
-    def __init__(self):
-        self.console = Console(stderr=True)
-
-    def say(self, text: str) -> None:
-        if _is_rank_0():
-            self.console.print(text, highlight=False)
-
-    def train(self, config):
-        from ..training import TrainingInterrupted, train
-
-        display = RichTrainingProgress(self.console, config.method)
-        try:
-            result = train(config, progress=display)
-        except TrainingInterrupted as stopped:
-            display.stop()
-            self.console.print(f"{stopped}; or rerun the experiment command, which resumes it")
-            raise SystemExit(130)
-        finally:
-            display.stop()
-        self.say(f"{config.method}: {result.steps} steps in {result.seconds:.0f} s ({result.run_dir})")
-        return result
-
-    def evaluate(self, spec, methods, store, unavailable, run):
-        started = time.perf_counter()
-        report = evaluate_with_progress(spec, methods, store, unavailable, run=run, show=_is_rank_0())
-        where = f" (shard {spec.shard[0]}/{spec.shard[1]})" if spec.shard else ""
-        self.say(f"evaluated {sum(report.scored.values())} (image, method) pairs{where} in {time.perf_counter() - started:.0f} s")
-        return report
-
-
-def _is_rank_0() -> bool:
-    """Under torchrun, rank 0 speaks for all ranks."""
-    return os.environ.get("RANK", "0") == "0"
-
-
 def _runtime_options(command):
-    """How to run: none of these change a number, so a rerun may change them."""
-    decorators = [
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
-        click.option("--workers", default=2, show_default=True, type=click.IntRange(min=0), help="Data-loading processes while training."),
-        click.option("--eval-workers", default=0, show_default=True, type=click.IntRange(min=0),
-                     help="Processes evaluating the CPU methods (0: one per core); the scores equal one process's."),
-        click.option("--eval-batch-size", default=16, show_default=True, type=click.IntRange(min=1)),
-        click.option("--grid-rows", default=8, show_default=True, type=click.IntRange(min=1), help="Images in each comparison grid."),
-        click.option("--channels-last", is_flag=True, help="channels_last memory format while training (faster on recent GPUs)."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True, help="How to print the table."),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    """How to run (the toolkit's runtime options) and how to print the table: a rerun may change them."""
+    command = click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True, help="How to print the table.")(command)
+    return runtime_options(command)
 
 
 def _comparison_options(default_dataset: str):
@@ -118,14 +67,9 @@ def _settings(values: dict) -> dict:
     return {key: values[key] for key in keys}
 
 
-def _runtime(values: dict) -> Runtime:
-    keys = ("device", "workers", "eval_workers", "eval_batch_size", "grid_rows", "channels_last")
-    return Runtime(**{key: values[key] for key in keys})
-
-
 def _finish(result: ComparisonResult, fmt: str, out: Path) -> None:
-    from ..results import ResultsStore
-    from .table import print_table
+    from inpaintbench.cli.table import print_table
+    from inpaintbench.results import ResultsStore
 
     if result.summary is None:  # a torchrun rank other than 0
         return
@@ -145,7 +89,7 @@ def table_vi_command(method_list, option_values, checkpoint_values, out, fmt, **
         methods, method_options(option_values), dict(key_value_pairs(checkpoint_values, "--checkpoint")), **_settings(values)
     )
     out = out or Path("experiments") / f"table-vi-{comparison.dataset}-s{comparison.seed}"
-    _finish(run_comparison(comparison, out, _runtime(values), RichHooks()), fmt, out)
+    _finish(run_comparison(comparison, out, runtime_from(values), RichHooks()), fmt, out)
 
 
 @click.command("table-vii", short_help="Table VII + Fig. 12: the discriminator ablation of ours.")
@@ -159,7 +103,7 @@ def table_vii_command(option_values, checkpoint_values, out, fmt, **values):
         raise InpaintbenchError(f"table-vii: every row is 'ours'; -o given for {', '.join(unknown)}")
     comparison = table_vii(options.get("ours", {}), dict(key_value_pairs(checkpoint_values, "--checkpoint")), **_settings(values))
     out = out or Path("experiments") / f"table-vii-{comparison.dataset}-s{comparison.seed}"
-    _finish(run_comparison(comparison, out, _runtime(values), RichHooks()), fmt, out)
+    _finish(run_comparison(comparison, out, runtime_from(values), RichHooks()), fmt, out)
 
 
 @click.command("generalise", short_help="Figs. 14-16: trained runs scored on other datasets.")
@@ -175,7 +119,7 @@ def table_vii_command(option_values, checkpoint_values, out, fmt, **values):
 @_runtime_options
 def generalise_command(targets, checkpoint_values, method_list, option_values, image_size, mask, seed, limit, out, fmt, **values):
     """Figs. 14-16: evaluate trained runs on other datasets; one table naming each dataset."""
-    from .table import print_table
+    from inpaintbench.cli.table import print_table
 
     study = Generalisation(
         entries_for(
@@ -186,7 +130,7 @@ def generalise_command(targets, checkpoint_values, method_list, option_values, i
         tuple(Target.parse(text) for text in targets),
         image_size=image_size, mask=mask, seed=seed, limit=limit,
     )
-    result = run_generalisation(study, out, _runtime(values), RichHooks())
+    result = run_generalisation(study, out, runtime_from(values), RichHooks())
     if result.summary is None:  # a torchrun rank other than 0
         return
     print_table(result.summary, {}, fmt, result.title)
@@ -199,7 +143,7 @@ def generalise_command(targets, checkpoint_values, method_list, option_values, i
 @click.option("--columns", default=8, show_default=True, type=click.IntRange(min=1), help="Most training steps shown.")
 def fig10_command(run_dir: Path, images: int, columns: int):
     """Fig. 10 and the training curves of any training run: RUN_DIR/fig10.png, RUN_DIR/losses.png."""
-    from ..experiments.figures import plot_losses, write_training_progress
+    from inpaintbench.experiments.figures import plot_losses, write_training_progress
 
     written = [write_training_progress(run_dir, run_dir / "fig10.png", images, columns), plot_losses(run_dir, run_dir / "losses.png")]
     Console(stderr=True).print(f"wrote {', '.join(map(str, written))}", highlight=False)
@@ -210,8 +154,5 @@ def experiment_group() -> None:
     """Reproduce the paper's experiments (Tables VI-VII, Figs. 10-16); see docs/experiments.md."""
 
 
-for _command in (table_vi_command, table_vii_command, generalise_command, fig10_command):
+for _command in (table_vi_command, table_vii_command, generalise_command, fig10_command, encoder_study_command):
     experiment_group.add_command(_command)
-experiment_group.add_command(encoder_study_command)
-
-COMMANDS = (experiment_group,)

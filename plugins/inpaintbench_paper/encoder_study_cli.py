@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ..experiments.encoder_study_config import PRECISIONS, StudyConfig
-from . import method_options
-from .train import RichTrainingProgress
+from inpaintbench.cli import method_options
+from inpaintbench.cli.train import RichTrainingProgress
+
+from .encoder_study_config import PRECISIONS, StudyConfig
 
 #: --help shows the study's own defaults (one source of truth)
 DEFAULT = StudyConfig()
@@ -39,7 +40,7 @@ def encoder_study_command(method_list, option_values, **settings):
     if method_list:
         given["methods"] = tuple(name.strip() for name in method_list.split(",") if name.strip())
     config = StudyConfig(**given, options=method_options(option_values))
-    from ..experiments.encoder_study import StudyInterrupted, run_study  # torch: imported once the arguments are known to be good
+    from .encoder_study import StudyInterrupted, run_study  # torch: imported once the arguments are known to be good
 
     console = Console(stderr=True, soft_wrap=True)
 

@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import registry
-from ..errors import InpaintbenchError
-from ..protocol import Protocol
-from ..tables import to_csv, to_latex, to_markdown
-from .stages import Entry, Hooks, Runtime, evaluate_entries, torchrun_group
+from inpaintbench import registry
+from inpaintbench.errors import InpaintbenchError
+from inpaintbench.experiments.stages import Entry, Hooks, Runtime, evaluate_entries, torchrun_group
+from inpaintbench.protocol import Protocol
+from inpaintbench.tables import to_csv, to_latex, to_markdown
 
 # The results store, the harness (pandas) and checkpoints (torch) are imported
 # when the study runs, so that the CLI checks its arguments without them.
@@ -92,7 +92,7 @@ def entries_for(checkpoints: list[tuple[str, str]], methods: list[str], options:
 
 def trained_dataset(method: str, run: Path) -> str:
     """``dataset`` a run was trained on, from its config.json (or, for a bare file, the checkpoint itself)."""
-    from ..training import checkpoint
+    from inpaintbench.training import checkpoint
 
     config = run / "config.json"
     if config.is_file():
@@ -118,9 +118,9 @@ def run_generalisation(study: Generalisation, out: Path, runtime: Runtime = Runt
 def _run_generalisation(study: Generalisation, out: Path, runtime: Runtime, hooks: Hooks) -> GeneralisationResult:
     import pandas as pd
 
-    from ..results import write_atomic
-    from ..runner import RunSpec
-    from .directory import ExperimentDir
+    from inpaintbench.experiments.directory import ExperimentDir
+    from inpaintbench.results import write_atomic
+    from inpaintbench.runner import RunSpec
 
     directory = ExperimentDir(out, "generalisation")
     if directory.begin(study.settings()):

@@ -26,11 +26,11 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import registry
-from ..errors import InpaintbenchError
-from ..protocol import Protocol
-from ..training.config import TrainConfig
-from .stages import Entry, Hooks, Runtime, ensure_trained, evaluate_entries, torchrun_group
+from inpaintbench import registry
+from inpaintbench.errors import InpaintbenchError
+from inpaintbench.experiments.stages import Entry, Hooks, Runtime, ensure_trained, evaluate_entries, torchrun_group
+from inpaintbench.protocol import Protocol
+from inpaintbench.training.config import TrainConfig
 
 # The results store, the harness and the figures (pandas, matplotlib) are imported
 # when an experiment runs: the CLI reads TABLE_VI_METHODS while it only builds --help.
@@ -147,9 +147,9 @@ def run_comparison(comparison: Comparison, out: Path, runtime: Runtime = Runtime
 
 
 def _run_comparison(comparison: Comparison, out: Path, runtime: Runtime, hooks: Hooks) -> ComparisonResult:
-    from ..runner import RunSpec
-    from .directory import ExperimentDir
-    from .figures import plot_losses, write_training_progress
+    from inpaintbench.experiments.directory import ExperimentDir
+    from inpaintbench.experiments.figures import plot_losses, write_training_progress
+    from inpaintbench.runner import RunSpec
 
     directory = ExperimentDir(out, comparison.experiment)
     if directory.begin(comparison.settings()):
@@ -206,7 +206,7 @@ def _train_config(comparison: Comparison, entry: Entry, train_split: str, out: P
 
 
 def _copy(source: Path, target: Path) -> Path:
-    from ..results import write_atomic
+    from inpaintbench.results import write_atomic
 
     write_atomic(target, source.read_bytes())
     return target
