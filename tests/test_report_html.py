@@ -145,6 +145,19 @@ def test_sorting_by_the_difference_of_two_methods(page):
     assert column(page, len(headers) - 1) == sorted(difference)
 
 
+def test_the_difference_puts_the_best_items_of_a_first_on_a_lower_is_better_score(page):
+    """hole L1 is marked ↓: A minus B sorts smallest first, so A's best items still come first."""
+    telea = page.find_elements(By.CSS_SELECTOR, "#per-image thead th")[header_index(page, "l1_hole", "telea")]
+    assert "hole L1 (%) ↓" in telea.text
+    Select(page.find_element(By.ID, "diff-a")).select_by_value("mean-fill")
+    Select(page.find_element(By.ID, "diff-b")).select_by_value("telea")
+    Select(page.find_element(By.ID, "diff-metric")).select_by_value("l1_hole")
+    a, b = column(page, header_index(page, "l1_hole", "mean-fill")), column(page, header_index(page, "l1_hole", "telea"))
+    difference = column(page, len(page.find_elements(By.CSS_SELECTOR, "#per-image thead th")) - 1)
+    assert difference == pytest.approx([x - y for x, y in zip(a, b)])
+    assert difference == sorted(difference) and len(set(difference)) == 4
+
+
 def test_hostile_item_ids_are_shown_as_text(page):
     assert page.execute_script("return window.pwned") is None
     assert page.execute_script("return document.scripts.length") == 1  # the page's own script only
