@@ -6,8 +6,8 @@ The public surface for plugin authors is small: :class:`Method` (and
 
 import os
 
-# OpenMP threads that wait by spinning collapse when another process shares the cores: PatchMatch
-# took 44x longer per image beside one busy loop per core (2 cores), against 2x when waiting threads
+# OpenMP threads that wait by spinning collapse when another process shares the cores: the
+# exemplar-based method took 44x longer per image beside one busy loop per core (2 cores), against 2x when waiting threads
 # sleep.  The policy is read once, when torch loads OpenMP, so it is set before anything imports
 # torch; a value the user exported wins (OMP_WAIT_POLICY=ACTIVE for a dedicated machine).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

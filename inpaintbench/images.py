@@ -90,7 +90,7 @@ def header_size(buffer: np.ndarray) -> tuple[int, int] | None:
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             return read()
-        except Image.DecompressionBombError:  # Pillow's own limit: read the size past it, we apply ours
+        except Image.DecompressionBombError:  # Pillow's own limit: read the size past it, the toolkit's own limit applies
             saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
             try:
                 return read()

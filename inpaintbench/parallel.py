@@ -2,7 +2,7 @@
 
 Worker K of N is a spawned process that evaluates shard K/N
 (:mod:`inpaintbench.sharding`) into ``OUT/shards/K-of-N``; the parent merges
-the shards into ``OUT`` when they finish.  Methods and some datasets (LSUN's
+the shards into ``OUT`` when they finish.  Methods and some datasets (an open
 LMDB handle) cannot be pickled, so a worker gets their names and options and
 rebuilds them through the registry.  Methods on a GPU run once, in the
 parent, meanwhile.
@@ -10,8 +10,8 @@ parent, meanwhile.
 The workers share the main process's torch threads between them (``T // N``
 each, at least one), so N workers do not oversubscribe the cores.  That keeps
 the scores equal to one process's only because every built-in method's CPU
-output is independent of the thread count (PatchMatch resamples with its own
-bilinear kernel for that reason; tests check it); a plugin whose output is not
+output is independent of the thread count (the exemplar-based method resamples
+with its own bilinear kernel for that reason; tests check it); a plugin whose output is not
 can be given ``threads_per_worker`` explicitly.  OpenMP threads sleep rather
 than spin while they wait (``OMP_WAIT_POLICY=PASSIVE`` unless set: see
 ``inpaintbench/__init__.py``, which every worker imports before torch).
@@ -41,7 +41,7 @@ from .sharding import evaluate_shard, merge_shards, shard_dir
 class MethodSpec:
     """Everything needed to rebuild a method in another process."""
 
-    method: str  # registered plugin name, e.g. "ours"
+    method: str  # registered method name
     options: dict[str, str] = dataclasses.field(default_factory=dict)  # CLI-style key=value strings
     device: str = "cpu"  # "cpu" or "cuda"
     checkpoint: Path | None = None

@@ -7,7 +7,7 @@ run in worker processes, in ``torchrun`` ranks or on other machines, be
 interrupted and resumed like any run, and be copied around.  :func:`merge_shards`
 adds them to ``OUT``: every (method, item) row once, the grid's images, the
 failures and the run record.  Each method's outputs depend on its image only
-(PatchMatch seeds per image, learned models run batch norm in eval mode), so
+(randomised methods seed per image, learned models run batch norm in eval mode), so
 the merged table equals one process's, except the measured seconds per image.
 """
 

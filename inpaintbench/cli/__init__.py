@@ -81,7 +81,7 @@ def method_options(values: tuple[str, ...]) -> dict[str, dict[str, str]]:
     for key, value in key_value_pairs(values, "-o"):
         method, dot, option = key.partition(".")
         if not dot or not option:
-            raise InpaintbenchError(f"-o {key}={value}: name the method, e.g. -o ours.{key}={value}")
+            raise InpaintbenchError(f"-o {key}={value}: name the method, e.g. -o METHOD.{key}={value}")
         options.setdefault(method, {})[option] = value
     return options
 

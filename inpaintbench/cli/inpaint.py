@@ -30,7 +30,7 @@ def inpaint_command(method, images, masks, out, option_values, checkpoint, devic
 
     The known pixels are kept exactly; outputs keep each input's name and
     relative folder under --out.  Methods trained for one size and hole
-    (ours, context-encoder) refuse other inputs and say what they accept.
+    refuse other inputs and say what they accept.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
