@@ -92,16 +92,23 @@ def check_exact_resume(make_config, root, stop_after: int = 2, **resume_changes)
 
     ``make_config(run_dir, **changes)`` builds a small deterministic ``TrainConfig``;
     ``resume_changes`` are settings that may differ on resume (e.g. ``workers``).
-    Compares the loss logs (all but the timing column) and every network in
-    ``checkpoint.pt``; returns the uninterrupted run's loss log for further checks.
+    Returns the uninterrupted run's loss log for further checks.
     """
-    import torch
+    straight, resumed = train_interrupted_and_resumed(make_config, root, stop_after, **resume_changes)
+    return check_same_training(straight, resumed, make_config(root / "straight").method)
 
-    from .training import TrainingInterrupted, checkpoint, train
-    from .training.logs import read_losses
+
+def train_interrupted_and_resumed(make_config, root, stop_after: int = 2, **resume_changes):
+    """Train ``root/straight`` in one go, and ``root/resumed`` interrupted after ``stop_after`` steps then resumed.
+
+    Asserts only that the interruption and the resume happened as asked;
+    compare the two runs with :func:`check_same_training`.  Returns both run
+    directories (straight, resumed).
+    """
+    from .training import TrainingInterrupted, train
+    from .training import checkpoint
 
     config = make_config(root / "straight")
-    method = config.method
     straight = train(config)
 
     def interrupt(step, _losses):
@@ -114,14 +121,28 @@ def check_exact_resume(make_config, root, stop_after: int = 2, **resume_changes)
         assert f"after step {stop_after}" in str(stopped), stopped
     else:
         raise AssertionError(f"the run was not interrupted after step {stop_after}")
-    assert checkpoint.read(root / "resumed" / checkpoint.CHECKPOINT_FILE, method)["step"] == stop_after
+    assert checkpoint.read(root / "resumed" / checkpoint.CHECKPOINT_FILE, config.method)["step"] == stop_after
     resumed = train(make_config(root / "resumed", resume=True, **resume_changes))
     remaining = straight.total_steps - stop_after
     assert resumed.steps == remaining, f"the resumed run took {resumed.steps} steps, expected the remaining {remaining}"
-    expected, got = read_losses(straight.run_dir), read_losses(resumed.run_dir)
+    return straight.run_dir, resumed.run_dir
+
+
+def check_same_training(first_run, second_run, method: str):
+    """Assert that two runs of ``method`` logged the same losses and ended with the same weights, bit for bit.
+
+    Compares the loss logs (all but the timing column) and every network in
+    ``checkpoint.pt``; returns the first run's loss log.
+    """
+    import torch
+
+    from .training import checkpoint
+    from .training.logs import read_losses
+
+    expected, got = read_losses(first_run), read_losses(second_run)
     assert expected.drop(columns="images_per_s").equals(got.drop(columns="images_per_s")), (expected, got)
-    first, second = (checkpoint.read(run / checkpoint.CHECKPOINT_FILE, method)["networks"] for run in (straight.run_dir, resumed.run_dir))
+    first, second = (checkpoint.read(run / checkpoint.CHECKPOINT_FILE, method)["networks"] for run in (first_run, second_run))
     assert first.keys() == second.keys()
     for net in first:
-        assert all(torch.equal(first[net][k], second[net][k]) for k in first[net]), f"{net} weights differ after resume"
+        assert all(torch.equal(first[net][k], second[net][k]) for k in first[net]), f"{net} weights differ between {first_run} and {second_run}"
     return expected

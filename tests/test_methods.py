@@ -1,5 +1,8 @@
 """Every registered method passes the contract; the classical ones behave as documented."""
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,6 +12,22 @@ from inpaintbench.methods import check_output, parse_options
 from inpaintbench.testing import check_method, contract_inputs
 
 RUNNABLE = [entry.name for entry in registry.list_methods() if not entry.cls.needs_checkpoint]
+
+
+def test_the_method_contract_imports_neither_torch_nor_the_training_code():
+    """TrainableMethod lives with the training code, so the contract stays light and no import cycle runs through it."""
+    from inpaintbench import methods
+
+    tree = ast.parse(Path(methods.__file__).read_text())
+
+    def imported(nodes) -> list[str]:
+        names = [alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names]
+        return names + [node.module or "" for node in nodes if isinstance(node, ast.ImportFrom)]
+
+    anywhere, at_import = imported(list(ast.walk(tree))), imported(tree.body)
+    assert {"numpy", "errors"} <= set(at_import)  # the walk sees them all, relative ones by their module's name
+    assert not [name for name in anywhere if "training" in name.split(".")], anywhere
+    assert not [name for name in at_import if name.split(".")[0] == "torch"], at_import
 
 
 @pytest.mark.parametrize("name", RUNNABLE)

@@ -18,7 +18,8 @@ import torch
 from inpaintbench.errors import CheckpointError, InpaintbenchError
 from inpaintbench.testing import check_exact_resume
 from inpaintbench.training import Phase, Ramp, Schedule, TrainConfig, TrainingInterrupted, build_config, train
-from inpaintbench.training import checkpoint
+from inpaintbench.training import checkpoint, numerics
+from inpaintbench.training.config import PRECISIONS
 from inpaintbench.training.data import StepBatches
 from inpaintbench.training.engine import plan
 from inpaintbench.training.logs import read_losses
@@ -225,6 +226,26 @@ def test_ddp_with_two_cpu_processes_keeps_replicas_identical(tmp_path):
 
 
 # -- precision and bad data -----------------------------------------------------------
+def test_numerics_map_each_precision_and_restore_the_random_state():
+    assert set(numerics.AUTOCAST_DTYPES) == set(PRECISIONS)
+    assert [numerics.autocast_dtype(p) for p in PRECISIONS] == [None, torch.bfloat16, torch.float16]
+    with pytest.raises(ValueError, match="fp32, bf16, fp16"):
+        numerics.autocast_dtype("fp8")
+    layer = torch.nn.Linear(4, 4)
+    with numerics.autocast("cpu", "bf16"):
+        assert layer(torch.ones(1, 4)).dtype == torch.bfloat16
+    with numerics.autocast("cpu", "fp32"):
+        assert layer(torch.ones(1, 4)).dtype == torch.float32
+    assert [numerics.grad_scaler("cpu", p).is_enabled() for p in PRECISIONS] == [False, False, True]
+    torch.manual_seed(5)
+    state = numerics.rng_state("cpu")
+    assert set(state) == {"torch"}  # CUDA's generators only on a CUDA device
+    drawn = torch.rand(3)
+    torch.rand(7)
+    numerics.restore_rng_state(state, torch.device("cpu"))
+    assert torch.equal(torch.rand(3), drawn)
+
+
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_trains_and_checkpoints_the_scaler(tmp_path, precision):
     run = train(tiny_config(tmp_path / precision, steps=3, precision=precision)).run_dir
