@@ -81,6 +81,9 @@ def test_listings(runner):
     assert datasets.exit_code == 0
     for name in ("sample", "imagenet", "paris-streetview", "dtd", "deepfashion", "lsun", "cifar10", "folder"):
         assert name in datasets.output
+    scorers = runner.invoke(main, ["scorers"], terminal_width=200)
+    assert scorers.exit_code == 0
+    assert "psnr-ssim" in scorers.output and "PSNR (dB) ↑" in scorers.output and "hole L1 (%) ↓" in scorers.output
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""``inpaintbench methods`` and ``inpaintbench datasets``: what is registered, and from where.
+"""``inpaintbench methods``, ``datasets`` and ``scorers``: what is registered, and from where.
 
 Listings read class attributes and the options dataclasses only, so they
 import no method's heavy dependencies; the parameter counts of trainable
@@ -141,6 +141,23 @@ def datasets_command() -> None:
     _print_failures(console)
 
 
+@click.command("scorers")
+def scorers_command() -> None:
+    """List registered scorers: the columns every table reports, with their direction."""
+    console = Console()
+    table = Table(title="Scorers (every one scores every completed image)")
+    table.add_column("name", no_wrap=True)
+    table.add_column("from plugin", no_wrap=True)
+    table.add_column("columns")
+    table.add_column("summary")
+    for entry in registry.list_scorers():
+        cls = entry.cls
+        columns = ", ".join(f"{column.key} ({column.header})" for column in cls.columns)
+        table.add_row(entry.name, entry.source, columns, cls.summary)
+    console.print(table)
+    _print_failures(console)
+
+
 def _root_status(cls) -> str:
     if not cls.needs_root:
         return "bundled"
@@ -159,4 +176,4 @@ def _print_failures(console: Console) -> None:
         console.print(f"[red]broken plugin[/red] {failure}")
 
 
-COMMANDS = (methods_command, datasets_command)
+COMMANDS = (methods_command, datasets_command, scorers_command)
