@@ -306,6 +306,29 @@ def test_a_plugin_method_joins_the_study(cifar, tmp_path, fresh_plugins):
     assert result.trained == {"tiny-cnn": 1} and len(result.histories["tiny-cnn"]) == 1
 
 
+class _NoEncoderRecipe(_TinyRecipe):
+    def encoder(self):
+        return None
+
+
+class _NoEncoder(TrainableMethod):
+    name = "tiny-none"
+    Recipe = _NoEncoderRecipe
+
+
+class _NoEncoderPlugin:
+    @hookimpl
+    def register_methods(self, register):
+        register(_NoEncoder)
+
+
+def test_an_encoder_method_that_returns_none_is_refused(cifar, tmp_path, fresh_plugins):
+    fresh_plugins.register(_NoEncoderPlugin(), name="tiny-none")
+    with pytest.raises(InpaintbenchError, match=r"'tiny-none' has no encoder to study \(its recipe's encoder\(\) returns None\)"):
+        run_study(StudyConfig(root=cifar[0], methods=("tiny-none",), image_size=32, out=tmp_path))
+    assert not (tmp_path / "experiment.json").exists()
+
+
 # --- the smoke run --------------------------------------------------------------------
 
 

@@ -19,9 +19,9 @@ from inpaintbench.errors import InpaintbenchError
 from inpaintbench.experiments.directory import ExperimentDir
 from inpaintbench.experiments.figures import plot_losses, training_progress
 from inpaintbench.experiments.stages import Hooks, Runtime
-from inpaintbench.registry import held_out_split
 from inpaintbench.grid import tile, untile
 from inpaintbench.images import read_image
+from inpaintbench.registry import held_out_split
 from inpaintbench.training.logs import LOSSES_FILE, save_samples
 from inpaintbench_paper.comparison import run_comparison, table_vi, table_vii
 from inpaintbench_paper.generalisation import Generalisation, Target, entries_for

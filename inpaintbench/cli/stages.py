@@ -45,7 +45,7 @@ class RichHooks(Hooks):
         except TrainingInterrupted as stopped:
             display.stop()
             self.console.print(f"{stopped}; or rerun the experiment command, which resumes it")
-            raise SystemExit(130)
+            raise SystemExit(130) from None
         finally:
             display.stop()
         self.say(f"{config.method}: {result.steps} steps in {result.seconds:.0f} s ({result.run_dir})")

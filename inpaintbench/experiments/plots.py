@@ -9,7 +9,7 @@ atomically like every other output, so a reader never sees half a figure.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..results import write_atomic
@@ -36,7 +36,7 @@ def write_figure(figure, path: Path) -> Path:
 
 def line_plot(
     path: Path,
-    series: dict[str, tuple[Sequence[float], Sequence[float]]],
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     xlabel: str,
     ylabel: str,
     title: str = "",

@@ -41,9 +41,9 @@ def to_markdown(histories: dict[str, list[dict[str, Any]]], caption: str) -> str
     by_epoch = {method: {row["epoch"]: row["test_accuracy"] for row in history} for method, history in histories.items()}
     epochs = sorted({epoch for accuracies in by_epoch.values() for epoch in accuracies})
     rows = [[str(epoch), *(_cell(by_epoch[m].get(epoch)) for m in methods)] for epoch in epochs]
-    tops = {method: best(history) if history else None for method, history in histories.items()}
-    rows.append(["**best**", *(f"**{_cell(tops[m][0])}**" if tops[m] else "—" for m in methods)])
-    rows.append(["epochs to best", *(str(tops[m][1]) if tops[m] else "—" for m in methods)])
+    tops = [best(histories[m]) if histories[m] else None for m in methods]
+    rows.append(["**best**", *(f"**{_cell(top[0])}**" if top else "—" for top in tops)])
+    rows.append(["epochs to best", *(str(top[1]) if top else "—" for top in tops)])
     return markdown_table(["epoch", *methods], rows) + f"\n{caption}\n"
 
 

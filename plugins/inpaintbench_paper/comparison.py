@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from inpaintbench import registry
 from inpaintbench.errors import InpaintbenchError
@@ -36,6 +36,8 @@ from inpaintbench.training.config import TrainConfig
 # when an experiment runs: the CLI reads TABLE_VI_METHODS while it only builds --help.
 if TYPE_CHECKING:
     import pandas as pd
+
+    from inpaintbench.training.method import TrainableMethod
 
 #: Table VI's rows in the paper's order
 TABLE_VI_METHODS = ("patchmatch", "context-encoder", "glcic", "ours")
@@ -90,8 +92,9 @@ class Comparison:
         """Training steps of ``entry``'s row: ``steps``, or enough batches to see ``images`` images."""
         if self.steps is not None:
             return self.steps
-        batch = self.batch_size or registry.method_class(entry.method).recipe_class().batch_size
-        return -(-self.images // batch)
+        method = cast("type[TrainableMethod]", registry.method_class(entry.method))  # only learned rows train
+        batch = self.batch_size or method.recipe_class().batch_size
+        return -(-cast(int, self.images) // batch)  # __post_init__: images is given when steps is not
 
     def settings(self) -> dict:
         values = dataclasses.asdict(self)

@@ -41,7 +41,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -50,6 +50,7 @@ from torch import nn
 
 from inpaintbench import registry
 from inpaintbench.datasets.base import manifest_hash
+from inpaintbench.datasets.cifar10 import CIFAR10
 from inpaintbench.errors import CheckpointError, InpaintbenchError
 from inpaintbench.experiments.directory import ExperimentDir
 from inpaintbench.methods import parse_options
@@ -143,7 +144,8 @@ class _Study:
     """A config resolved against the registry and the dataset: what will actually run."""
 
     config: StudyConfig
-    recipes: dict[str, TrainingRecipe]
+    #: per method, its recipe's encoder(): builds a fresh encoder
+    make_encoder: dict[str, Callable[[], nn.Module]]
     encoders: dict[str, dict[str, Any]]  # per method: options, feature shape, parameters
     train: _Split
     test: _Split
@@ -203,21 +205,30 @@ def studied_methods() -> list[str]:
     return [entry.name for entry in registry.list_methods() if callable(getattr(_recipe_class(entry.cls), "encoder", None))]
 
 
-def _resolve_encoders(config: StudyConfig) -> tuple[dict[str, TrainingRecipe], dict[str, dict[str, Any]]]:
+def _encoder_method(recipe: TrainingRecipe | None) -> Callable[[], nn.Module | None] | None:
+    """The recipe's ``encoder`` method (this study's convention, looked up by name); None when it has none."""
+    make = getattr(recipe, "encoder", None)
+    return make if callable(make) else None
+
+
+def _resolve_encoders(config: StudyConfig) -> tuple[dict[str, Callable[[], nn.Module]], dict[str, dict[str, Any]]]:
     """Each method's recipe, and its encoder's feature shape measured on the meta device (no memory, no RNG)."""
-    recipes, encoders = {}, {}
+    makers: dict[str, Callable[[], nn.Module]] = {}
+    encoders: dict[str, dict[str, Any]] = {}
     for name in config.methods:
         cls = registry.method_class(name)
         recipe_cls = _recipe_class(cls)
         options = parse_options(cls, config.options.get(name, {}))
         recipe = recipe_cls(options, config.image_size) if recipe_cls is not None else None
-        make_encoder = getattr(recipe, "encoder", None)
-        with torch.device("meta"):
-            encoder = make_encoder() if callable(make_encoder) else None
-        if encoder is None:
+        make_encoder = _encoder_method(recipe)
+        encoder = None
+        if make_encoder is not None:
+            with torch.device("meta"):
+                encoder = make_encoder()
+        if recipe is None or make_encoder is None or encoder is None:
             why = (
                 "it is not a trainable network" if recipe is None
-                else "its recipe has no encoder() method" if not callable(make_encoder)
+                else "its recipe has no encoder() method" if make_encoder is None
                 else "its recipe's encoder() returns None"
             )
             raise InpaintbenchError(
@@ -227,18 +238,18 @@ def _resolve_encoders(config: StudyConfig) -> tuple[dict[str, TrainingRecipe], d
         features = encoder(torch.empty(2, 3, config.image_size, config.image_size, device="meta")).shape
         if len(features) != 4:
             raise InpaintbenchError(f"method {name!r}: encoder() returned a {len(features)}-d output, not a (N, C, h, w) feature map")
-        recipes[name] = recipe
+        makers[name] = make_encoder  # type: ignore[assignment]  # checked above: it returned a module
         encoders[name] = {
             "options": dataclasses.asdict(options),
             "features": list(features[1:]),
             "parameters": sum(p.numel() for p in encoder.parameters()),
         }
-    return recipes, encoders
+    return makers, encoders
 
 
 def _load_split(config: StudyConfig, split: str, limit: int | None, device: torch.device) -> tuple[_Split, str]:
     """One split's images and labels on the device (CIFAR-10 fits in 0.2 GB), and the root it came from."""
-    dataset = registry.open_dataset(DATASET, config.root, split)
+    dataset = cast(CIFAR10, registry.open_dataset(DATASET, config.root, split))  # the loader registered as cifar10
     images, labels = split_arrays(dataset)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
@@ -251,11 +262,11 @@ def _load_split(config: StudyConfig, split: str, limit: int | None, device: torc
 
 def plan(config: StudyConfig) -> _Study:
     """Check everything that can be checked before any encoder is trained."""
-    recipes, encoders = _resolve_encoders(config)
+    makers, encoders = _resolve_encoders(config)
     device = pick_device(config.device)
     train, root = _load_split(config, "train", config.limit_train, device)
     test, _ = _load_split(config, "test", config.limit_test, device)
-    return _Study(config, recipes, encoders, train, test, device, root)
+    return _Study(config, makers, encoders, train, test, device, root)
 
 
 def run_study(
@@ -388,7 +399,7 @@ class _Trainer:
 
     def _build(self, state: dict[str, Any] | None) -> None:
         torch.manual_seed(self.config.seed)  # the same initial weights for every rerun
-        encoder = self.study.recipes[self.method].encoder()
+        encoder = self.study.make_encoder[self.method]()
         channels = self.study.encoders[self.method]["features"][0]
         self.model = EncoderClassifier(encoder, channels).to(self.study.device)
         self.optimizer = adam(self.model.parameters(), self.config.lr, self.config.betas)
@@ -410,8 +421,8 @@ class _Trainer:
     def _train_epoch(self, epoch: int, bounds: list[tuple[int, int]], display: Progress | None) -> tuple[float, float]:
         """One pass over the training images in this epoch's order; mean loss and accuracy over the pass."""
         train, device, size = self.study.train, self.study.device, self.config.image_size
-        order, flips = epoch_order(self.config.seed, epoch, len(train.labels))
-        order, flips = torch.from_numpy(order).to(device), torch.from_numpy(flips).to(device)
+        order_array, flips_array = epoch_order(self.config.seed, epoch, len(train.labels))
+        order, flips = torch.from_numpy(order_array).to(device), torch.from_numpy(flips_array).to(device)
         self.model.train()
         loss_sum, correct, seen = 0.0, 0, 0
         done_before = (epoch - 1) * len(bounds)

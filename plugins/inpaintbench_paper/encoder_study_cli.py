@@ -56,7 +56,7 @@ def encoder_study_command(method_list, option_values, **settings):
         result = run_study(config, on_epoch=report_epoch, progress=lambda method: RichTrainingProgress(console, method))
     except StudyInterrupted as stopped:
         console.print(str(stopped))
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     for method, epochs in result.trained.items():
         if not epochs:
             console.print(f"{method}: {config.epochs} epochs already trained in {result.directory}; skipped", highlight=False)

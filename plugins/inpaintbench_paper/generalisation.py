@@ -42,7 +42,7 @@ class Target:
     root: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "Target":
+    def parse(cls, text: str) -> Target:
         name_split, _, root = text.partition("=")
         name, _, split = name_split.partition(":")
         if not name.strip():
@@ -154,7 +154,7 @@ def _run_generalisation(study: Generalisation, out: Path, runtime: Runtime, hook
         f"{f', {study.limit} items per dataset' if study.limit else ''}; each row scored on the dataset it names; "
         "mean [95 % paired-bootstrap CI over that dataset's images]"
     )
-    record = {}
+    record: dict = {}
     for path, text in (
         (out / "table.md", to_markdown(combined, record, title)),
         (out / "table.csv", to_csv(combined)),
