@@ -10,20 +10,15 @@ Importing this module stays light (click, rich): commands import it to build ``-
 
 from __future__ import annotations
 
-import os
 import time
 
 import click
 from rich.console import Console
 
+from ..devices import Ranks
 from ..experiments.stages import Hooks, Runtime
 from .evaluate import evaluate_with_progress
 from .train import RichTrainingProgress
-
-
-def is_rank_0() -> bool:
-    """Under torchrun, rank 0 speaks for all ranks."""
-    return os.environ.get("RANK", "0") == "0"
 
 
 class RichHooks(Hooks):
@@ -33,7 +28,7 @@ class RichHooks(Hooks):
         self.console = Console(stderr=True)
 
     def say(self, text: str) -> None:
-        if is_rank_0():
+        if Ranks.from_environment().is_main:  # under torchrun, rank 0 speaks for all ranks
             self.console.print(text, highlight=False)
 
     def train(self, config):
@@ -53,7 +48,7 @@ class RichHooks(Hooks):
 
     def evaluate(self, spec, methods, store, unavailable, run):
         started = time.perf_counter()
-        report = evaluate_with_progress(spec, methods, store, unavailable, run=run, show=is_rank_0())
+        report = evaluate_with_progress(spec, methods, store, unavailable, run=run, show=Ranks.from_environment().is_main)
         where = f" (shard {spec.shard[0]}/{spec.shard[1]})" if spec.shard else ""
         self.say(f"evaluated {sum(report.scored.values())} (image, method) pairs{where} in {time.perf_counter() - started:.0f} s")
         return report

@@ -36,14 +36,6 @@ class Processes:
         return self.world_size > 1
 
 
-def pick_device(requested: str, ranks: Ranks | None = None) -> torch.device:
-    """``auto`` means CUDA when present; an explicit ``cuda`` without one is an error, not a silent CPU run.
-
-    Plain ``cuda`` is this rank's local GPU (see :mod:`inpaintbench.devices`).
-    """
-    return torch_device(requested, ranks)
-
-
 def start(requested_device: str) -> Processes:
     """Join the process group when launched by torchrun; otherwise a single process."""
     ranks = Ranks.from_environment()

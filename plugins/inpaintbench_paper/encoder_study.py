@@ -57,7 +57,7 @@ from inpaintbench.methods import parse_options
 from inpaintbench.provenance import versions
 from inpaintbench.results import write_atomic
 from inpaintbench.training import checkpoint
-from inpaintbench.training.distributed import pick_device
+from inpaintbench.devices import torch_device
 from inpaintbench.training.method import TrainableMethod
 from inpaintbench.training.numerics import autocast, restore_rng_state, rng_state
 from inpaintbench.training.recipe import TrainingRecipe, adam
@@ -263,7 +263,7 @@ def _load_split(config: StudyConfig, split: str, limit: int | None, device: torc
 def plan(config: StudyConfig) -> _Study:
     """Check everything that can be checked before any encoder is trained."""
     makers, encoders = _resolve_encoders(config)
-    device = pick_device(config.device)
+    device = torch_device(config.device)
     train, root = _load_split(config, "train", config.limit_train, device)
     test, _ = _load_split(config, "test", config.limit_test, device)
     return _Study(config, makers, encoders, train, test, device, root)
