@@ -156,7 +156,7 @@ class Center(MaskProtocol):
 
 class RandomBox(MaskProtocol):
     name = "random-box"
-    summary = "one box with sides in [3/8, 1/2] of the image, anywhere inside it (GLCIC)"
+    summary = "one box with sides in [3/8, 1/2] of the image, anywhere inside it (Iizuka et al. 2017)"
 
     def draw(self, rng, size, hole_size):
         return random_box_mask(size, rng)

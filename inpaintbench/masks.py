@@ -37,7 +37,7 @@ def center_mask(size: int, hole_size: int) -> np.ndarray:
 
 
 def random_box_mask(size: int, rng: np.random.Generator) -> np.ndarray:
-    """One box with sides in [3/8, 1/2] of the image, anywhere inside it (GLCIC's 96-128 of 256)."""
+    """One box with sides in [3/8, 1/2] of the image, anywhere inside it (Iizuka et al. 2017: 96-128 of 256)."""
     low, high = (3 * size) // 8, size // 2
     height, width = rng.integers(low, high + 1, size=2)
     top = rng.integers(0, size - height + 1)

@@ -36,7 +36,7 @@ class NoOptions:
 class Method(ABC):
     """Base class for every inpainting method (built-in or from a plugin)."""
 
-    #: registry name, lower-case with dashes: ``"telea"``, ``"context-encoder"``
+    #: registry name, lower-case with dashes: ``"my-method"``
     name: ClassVar[str]
     #: one line for ``inpaintbench methods``
     summary: ClassVar[str] = ""
@@ -51,6 +51,12 @@ class Method(ABC):
     devices: ClassVar[tuple[str, ...]] = ("cpu",)
     #: the method's options dataclass (frozen); its defaults are the paper's values
     Options: ClassVar[type] = NoOptions
+    #: True for a quick, training-free method worth a row beside every trained model:
+    #: ``inpaintbench train`` ends by printing a ``compare`` command with these rows
+    reference_row: ClassVar[bool] = False
+    #: methods to suggest when this one refuses an input (a model that completes only the size
+    #: and hole it was trained on); empty: the message points to ``inpaintbench methods``
+    alternatives: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: Any = None, device: str = "cpu"):
         if device not in self.devices:
@@ -60,18 +66,6 @@ class Method(ABC):
         self.options = options if options is not None else self.Options()
         self.device = device
         self.checkpoint: Path | None = None
-
-    @classmethod
-    def pick_device(cls, requested: str) -> str:
-        """``requested``, except that ``auto`` means CUDA when the method and the machine both support it."""
-        if requested != "auto":
-            return requested
-        if "cuda" in cls.devices:
-            import torch
-
-            if torch.cuda.is_available():
-                return "cuda"
-        return "cpu"
 
     # -- what subclasses implement ---------------------------------------------------
     def inpaint(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -103,7 +97,7 @@ class Method(ABC):
     def variant(self) -> str:
         """A few words that tables print after the method's name when an option changes what it is.
 
-        E.g. GLCIC with or without its post-processing; empty (nothing printed) by default.
+        E.g. a model with or without its post-processing; empty (nothing printed) by default.
         """
         return ""
 

@@ -34,7 +34,7 @@ def contract_inputs(size: int = 64, count: int = 3, center_only: bool = False) -
 def check_method(method: Method | type[Method], size: int = 64, center_only: bool = False) -> None:
     """Assert the method contract; raises AssertionError naming what broke.
 
-    ``center_only`` is for models trained for the center protocol (like ``ours``), which refuse other holes.
+    ``center_only`` is for models trained for the center protocol (a context encoder), which refuse other holes.
     """
     if isinstance(method, type):
         method = method()

@@ -120,7 +120,8 @@ def compare_command(config, run_dir: Path) -> str:
         words += ["--split", registry.held_out_split(registry.open_dataset(config.dataset, config.root), trained)]
     except InpaintbenchError:
         pass  # no held-out split: compare's own warning says the scores are on training images
-    words += ["--methods", f"{config.method},telea,mean-fill", "--checkpoint", f"{config.method}={run_dir}"]
+    references = [entry.name for entry in registry.list_methods() if entry.cls.reference_row and entry.name != config.method]
+    words += ["--methods", ",".join([config.method, *references]), "--checkpoint", f"{config.method}={run_dir}"]
     return shlex.join(words)
 
 

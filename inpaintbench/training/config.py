@@ -39,7 +39,7 @@ class TrainConfig:
     out: str | None = None
     steps: int | None = None
     epochs: float | None = None
-    #: global batch (summed over processes); default: the recipe's (the paper's 100 for ``ours``)
+    #: global batch (summed over processes); default: the recipe's (its paper's value)
     batch_size: int | None = None
     #: default: the recipe's learning rate
     lr: float | None = None
@@ -48,7 +48,7 @@ class TrainConfig:
     workers: int = 2
     seed: int = 0
     image_size: int = 128
-    #: training mask protocol (default: the recipe's first, ``center`` for ours)
+    #: training mask protocol (default: the recipe's first)
     mask: str | None = None
     #: shorter side before the random crop (default: the recipe's; every built-in recipe: image_size, the evaluation's scale)
     resize_to: int | None = None

@@ -195,13 +195,13 @@ class _Run:
         return saved
 
     def _check_same_run(self, saved: dict[str, Any]) -> None:
-        ours = self.plan.record()
-        if saved.get("manifest") != ours["manifest"]:
+        current = self.plan.record()
+        if saved.get("manifest") != current["manifest"]:
             raise CheckpointError(
                 f"--resume: the dataset's image list changed since the checkpoint in {self.run_dir} "
-                f"(manifest {saved.get('manifest')} -> {ours['manifest']}); start a new run"
+                f"(manifest {saved.get('manifest')} -> {current['manifest']}); start a new run"
             )
-        before, now = saved["config"], ours["config"]
+        before, now = saved["config"], current["config"]
         changed = [k for k in now if k not in _RESUMABLE_CHANGES and before.get(k) != now[k]]
         if changed:
             diffs = ", ".join(f"{k}: {before.get(k)!r} -> {now[k]!r}" for k in changed)

@@ -2,7 +2,7 @@
 
 DCGAN initialisation, the non-saturating BCE loss, and the center-hole
 geometry of the benchmark (predict the 64x64 middle of a 128x128 image and
-paste it back) live here once, so that ``ours`` and the learned baselines
+paste it back) live here once, so that every adversarially trained method
 cannot drift apart on them.
 """
 

@@ -149,8 +149,8 @@ class TrainableMethod(Method):
             hole = f" with the center {side // 2}x{side // 2} hole" if tuple(self.recipe.masks) == ("center",) else ""
             raise InpaintbenchError(
                 f"method {self.name!r} completes only {side}x{side} images{hole} (what it was trained on), not "
-                f"this {width}x{height} image and its mask; use a method that takes any size and hole, e.g. "
-                "patchmatch, telea or glcic"
+                f"this {width}x{height} image and its mask; use a method that takes any size and hole, "
+                f"{_suggest(self.alternatives)}"
             ) from None
 
     def check_masks(self, masks: np.ndarray) -> None:
@@ -159,6 +159,14 @@ class TrainableMethod(Method):
             from .gan import require_center_masks
 
             require_center_masks(self.name, masks)
+
+
+def _suggest(alternatives: tuple[str, ...]) -> str:
+    """``e.g. a, b or c`` from a method's own suggestions, else where to look."""
+    if not alternatives:
+        return "see `inpaintbench methods`"
+    names = list(alternatives)
+    return "e.g. " + (f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0])
 
 
 def _pad_to_multiple(images: np.ndarray, masks: np.ndarray, multiple: int) -> tuple[np.ndarray, np.ndarray]:

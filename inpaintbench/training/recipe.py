@@ -88,7 +88,7 @@ class TrainingRecipe(ABC):
             raise InpaintbenchError(f"method {method!r} needs an --image-size that is a multiple of 4, not {self.image_size}")
 
     def prepare(self, stream: TrainingStream) -> None:
-        """Look at the training data before the networks are built (e.g. GLCIC's mean pixel); default: nothing.
+        """Look at the training data before the networks are built (e.g. a dataset's mean pixel, as Iizuka et al. 2017 subtract); default: nothing.
 
         Called on every start and resume, before :meth:`build_networks`.  What
         it learns must end up in the networks (a buffer), so that checkpoints

@@ -5,7 +5,7 @@ written once (40 % / 30 % / 30 %) scales to any number of steps.  In each
 phase a loss weight is a constant or a linear ramp; a weight a phase does not
 mention keeps the value it reached at the end of the previous phase (0 before
 it is first set).  Each phase also names the networks that are updated in it,
-so GLCIC's "discriminators alone" phase is a schedule, not a special case.
+so a "discriminators alone" phase (Iizuka et al. 2017) is a schedule, not a special case.
 """
 
 from __future__ import annotations

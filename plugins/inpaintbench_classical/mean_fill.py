@@ -10,6 +10,7 @@ from inpaintbench import Method
 class MeanFill(Method):
     name = "mean-fill"
     summary = "fills the hole with the mean colour of the known pixels"
+    reference_row = True  # the trivial floor
     batched = True
 
     def inpaint(self, images: np.ndarray, masks: np.ndarray) -> np.ndarray:

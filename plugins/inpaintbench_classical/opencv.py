@@ -27,6 +27,7 @@ class _OpenCVInpaint(Method):
 class Telea(_OpenCVInpaint):
     name = "telea"
     summary = "OpenCV fast-marching inpainting (Telea 2004)"
+    reference_row = True  # fast and training-free: a floor every trained model should clear
     flag = cv2.INPAINT_TELEA
 
 

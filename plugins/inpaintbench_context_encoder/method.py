@@ -10,6 +10,8 @@ from .options import ContextEncoderOptions
 class ContextEncoder(TrainableMethod):
     name = "context-encoder"
     summary = "Pathak et al. 2016: context encoder (4000-d code) + patch discriminator, the released recipe on the benchmark's input"
+    #: what to use instead on photographs at their own size and other holes
+    alternatives = ("patchmatch", "telea", "glcic")
     Options = ContextEncoderOptions
     Recipe = "inpaintbench_context_encoder.recipe:ContextEncoderRecipe"  # imported on first use: it needs torch
     #: a 1/16-width network with a 16-d code

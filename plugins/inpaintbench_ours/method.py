@@ -10,6 +10,8 @@ from .options import OursOptions
 class Ours(TrainableMethod):
     name = "ours"
     summary = "the paper's context encoder (1x1 conv, 4000-d code) with local + global discriminators"
+    #: what to use instead on photographs at their own size and other holes
+    alternatives = ("patchmatch", "telea", "glcic")
     Options = OursOptions
     Recipe = "inpaintbench_ours.recipe:OursRecipe"  # imported on first use: it needs torch
     #: a 1/16-width network with a 16-d code; four steps pass through all three phases
