@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from .pairing import MASK_SUFFIX
 from .results import item_filename, mask_pixels, write_atomic, write_png_atomic

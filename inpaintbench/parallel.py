@@ -26,8 +26,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import registry
 from .errors import InpaintbenchError, ResultsError, one_line

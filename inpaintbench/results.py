@@ -26,8 +26,9 @@ import os
 import re
 import socket
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np

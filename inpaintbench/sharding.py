@@ -17,8 +17,9 @@ import contextlib
 import dataclasses
 import datetime
 import json
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from .devices import Ranks
 from .errors import InpaintbenchError, ResultsError

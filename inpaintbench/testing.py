@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .methods import Method, check_output, composite
 from .masks import center_mask, item_rng, random_box_mask
+from .methods import Method, check_output, composite
 
 
 def contract_inputs(size: int = 64, count: int = 3, center_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -105,8 +105,7 @@ def train_interrupted_and_resumed(make_config, root, stop_after: int = 2, **resu
     compare the two runs with :func:`check_same_training`.  Returns both run
     directories (straight, resumed).
     """
-    from .training import TrainingInterrupted, train
-    from .training import checkpoint
+    from .training import TrainingInterrupted, checkpoint, train
 
     config = make_config(root / "straight")
     straight = train(config)

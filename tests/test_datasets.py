@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shlex
-
 import pickle
+import shlex
 import sys
 import threading
 from pathlib import Path

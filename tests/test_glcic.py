@@ -29,8 +29,7 @@ from inpaintbench.protocol import Protocol
 from inpaintbench.runner import Batch, RunSpec, run_record
 from inpaintbench.tables import summarize, to_markdown
 from inpaintbench.testing import check_method, expected_layer_parameters, layer_parameters
-from inpaintbench.training import TrainConfig, train
-from inpaintbench.training import checkpoint
+from inpaintbench.training import TrainConfig, checkpoint, train
 from inpaintbench.training.engine import plan
 from inpaintbench.training.logs import read_losses
 from inpaintbench_glcic.networks import CompletionNetwork, ContextDiscriminator, network_input

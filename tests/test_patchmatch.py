@@ -14,8 +14,7 @@ from inpaintbench.masks import center_mask, irregular_mask
 from inpaintbench.methods import parse_options
 from inpaintbench.metrics import score_batch
 from inpaintbench.testing import contract_inputs
-from inpaintbench_patchmatch import PatchMatch, PatchMatchOptions
-from inpaintbench_patchmatch import nnf, pyramid
+from inpaintbench_patchmatch import PatchMatch, PatchMatchOptions, nnf, pyramid
 from inpaintbench_patchmatch.completion import complete
 
 

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from inpaintbench.errors import InpaintbenchError
-
 from inpaintbench.protocol import Protocol, center_crop, resize_shorter_side
 
 

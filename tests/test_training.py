@@ -17,8 +17,7 @@ import torch
 
 from inpaintbench.errors import CheckpointError, InpaintbenchError
 from inpaintbench.testing import check_exact_resume
-from inpaintbench.training import Phase, Ramp, Schedule, TrainConfig, TrainingInterrupted, build_config, train
-from inpaintbench.training import checkpoint, numerics
+from inpaintbench.training import Phase, Ramp, Schedule, TrainConfig, TrainingInterrupted, build_config, checkpoint, numerics, train
 from inpaintbench.training.config import PRECISIONS
 from inpaintbench.training.data import StepBatches
 from inpaintbench.training.engine import plan

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
 from .. import registry
+from ..devices import Ranks, check_device
 from ..errors import InpaintbenchError
 from ..tables import FORMATS
-from ..devices import Ranks, check_device
 from . import key_value_pairs, method_options
 
 if TYPE_CHECKING:  # the evaluation modules load numpy, pandas and OpenCV: imported by the commands that run
+    from ..evaluation import MethodRequest
     from ..methods import Method
     from ..results import ResultsStore
-    from ..evaluation import MethodRequest
     from ..runner import Report, RunSpec
 
 MASK_HELP = (

@@ -8,9 +8,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from ..devices import check_device, pick_device
 from ..errors import InpaintbenchError, one_line
 from . import key_value_pairs
-from ..devices import check_device, pick_device
 from .evaluate import max_pixels_option
 
 

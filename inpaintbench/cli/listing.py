@@ -20,9 +20,9 @@ from rich.table import Table
 from .. import registry
 from ..datasets.config import resolve_root
 from ..errors import DatasetError
-from ..training.method import TrainableMethod
 from ..plugins import plugin_failures
 from ..registry import Entry
+from ..training.method import TrainableMethod
 
 #: lines longer than this are hard to read, however wide the terminal
 MAX_WIDTH = 100

@@ -15,7 +15,6 @@ from ..devices import Ranks
 from ..training.config import PRECISIONS, build_config
 from . import key_value_pairs
 
-
 #: seconds between progress lines when stderr is not a terminal
 LINE_SECONDS = 30
 

@@ -16,7 +16,7 @@ A batch larger than the dataset simply runs into the next epoch's permutation.
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from inpaintbench.training import (
-    Phase, Schedule, StepContext, TrainingRecipe, adam, center_box, dcgan_init, gan_loss, paste_center,
-)
+from inpaintbench.training import Phase, Schedule, StepContext, TrainingRecipe, adam, center_box, dcgan_init, gan_loss, paste_center
 
 from .hole import band_weights, fill_mean, shrink, weighted_l2
 from .networks import Discriminator, Generator

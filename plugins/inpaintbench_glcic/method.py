@@ -8,8 +8,8 @@ import numpy as np
 
 from inpaintbench import TrainableMethod
 
-from .postprocess import blend_into_surroundings
 from .options import GlcicOptions
+from .postprocess import blend_into_surroundings
 
 
 class Glcic(TrainableMethod):

@@ -51,13 +51,13 @@ from torch import nn
 from inpaintbench import registry
 from inpaintbench.datasets.base import manifest_hash
 from inpaintbench.datasets.cifar10 import CIFAR10
+from inpaintbench.devices import torch_device
 from inpaintbench.errors import CheckpointError, InpaintbenchError
 from inpaintbench.experiments.directory import ExperimentDir
 from inpaintbench.methods import parse_options
 from inpaintbench.provenance import versions
 from inpaintbench.results import write_atomic
 from inpaintbench.training import checkpoint
-from inpaintbench.devices import torch_device
 from inpaintbench.training.method import TrainableMethod
 from inpaintbench.training.numerics import autocast, restore_rng_state, rng_state
 from inpaintbench.training.recipe import TrainingRecipe, adam
