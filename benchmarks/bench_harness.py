@@ -85,11 +85,12 @@ def peak_memory_mb(count: int, workdir: Path) -> float:
     """
     folder = workdir / f"mem{count}"
     make_photos(folder, count)
+    here, out = str(Path(__file__).parent), str(workdir / f"out{count}")
     code = (
-        "import sys; sys.path.insert(0, %r); import bench_harness as b; from pathlib import Path;"
-        "b.harness(Path(%r), Path(%r));"
+        f"import sys; sys.path.insert(0, {here!r}); import bench_harness as b; from pathlib import Path;"
+        f"b.harness(Path({str(folder)!r}), Path({out!r}));"
         "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
-    ) % (str(Path(__file__).parent), str(folder), str(workdir / f"out{count}"))
+    )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return int(output.split()[-1]) / 1024
 

@@ -63,7 +63,8 @@ def main() -> None:
     parser.add_argument("--workers-list", default="1,2", help="Comma-separated worker counts; the first is the baseline.")
     parser.add_argument("--limit", type=int, help="Evaluate only this many sample items (default: all).")
     parser.add_argument("--root", type=Path, help="A folder of images to evaluate instead of the sample set.")
-    parser.add_argument("--same-threads", action="store_true", help="Give every worker all of one process's torch threads (default: divided among the workers).")
+    parser.add_argument("--same-threads", action="store_true",
+                        help="Give every worker all of one process's torch threads (default: divided among the workers).")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers_list.split(",")]
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -106,12 +106,13 @@ def speed(repeats: int) -> dict:
 
 def peak_memory_mib() -> dict:
     """VmRSS before and VmHWM after one 512x512 free-form completion, in a fresh process."""
+    here = str(Path(__file__).parent)
     code = (
-        "import sys; sys.path.insert(0, %r); import bench_patchmatch as b; from inpaintbench import registry\n"
+        f"import sys; sys.path.insert(0, {here!r}); import bench_patchmatch as b; from inpaintbench import registry\n"
         "def status(key): return int([l.split()[1] for l in open('/proc/self/status') if l.startswith(key)][0]) / 1024\n"
         "_, masked, masks = b.inputs(512, None); method = registry.create_method('patchmatch')\n"
         "before = status('VmRSS'); method.inpaint(masked[:1], masks[:1]); print(before, status('VmHWM'))"
-    ) % str(Path(__file__).parent)
+    )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     before, peak = (float(v) for v in output.split()[-2:])
     print(f"peak memory, one 512x512 free-form completion: VmHWM {peak:.0f} MiB "
@@ -198,13 +199,14 @@ def contended(repeats: int) -> dict:
     import multiprocessing
     import os
 
+    here = str(Path(__file__).parent)
     code = (
-        "import sys, time, statistics; sys.path.insert(0, %r); import bench_patchmatch as b; "
+        f"import sys, time, statistics; sys.path.insert(0, {here!r}); import bench_patchmatch as b; "
         "from inpaintbench import registry; _, masked, masks = b.inputs(128, 64); "
         "m = registry.create_method(sys.argv[1]); m.inpaint(masked[:1], masks[:1]); times = []\n"
-        "for _ in range(%d): t = time.perf_counter(); m.inpaint(masked, masks); times.append((time.perf_counter() - t) / len(masked))\n"
+        f"for _ in range({repeats:d}): t = time.perf_counter(); m.inpaint(masked, masks); times.append((time.perf_counter() - t) / len(masked))\n"
         "print(statistics.median(times))"
-    ) % (str(Path(__file__).parent), repeats)
+    )
 
     def timed(name: str) -> float:
         output = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True, check=True).stdout

@@ -109,7 +109,7 @@ class MaskProtocol:
     def _checked(self, mask: np.ndarray, size: int) -> np.ndarray:
         """``mask`` when it is a (size, size) bool array; otherwise an error naming the protocol."""
         shape, dtype = getattr(mask, "shape", None), getattr(mask, "dtype", None)
-        if shape != (size, size) or dtype != bool:
+        if shape != (size, size) or dtype != bool:  # noqa: E721 -- a numpy dtype equals bool by value; numpy is not imported here
             raise PluginError(
                 f"mask protocol {self.name!r} drew {type(mask).__name__} {shape} {dtype}, expected a ({size}, {size}) bool array"
             )

@@ -79,7 +79,7 @@ class Method(ABC):
         """Complete one image (H, W, 3) uint8 given its hole mask (H, W) bool."""
         raise NotImplementedError(f"{type(self).__name__} implements neither inpaint() nor inpaint_one()")
 
-    def check_input(self, height: int, width: int, masks: np.ndarray) -> None:
+    def check_input(self, height: int, width: int, masks: np.ndarray) -> None:  # noqa: B027 -- optional hook, empty by design
         """Raise :class:`InpaintbenchError` naming what the method accepts when it cannot take this size or hole.
 
         Called before :meth:`inpaint` where images come at any size and with

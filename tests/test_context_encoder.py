@@ -189,7 +189,9 @@ def test_optimisers_defaults_and_options():
     assert phase.trains == {"generator", "discriminator"}
     l2_only = ContextEncoderRecipe(ContextEncoderOptions(lambda_adv=0.0, width=0.0625, bottleneck=8))
     assert set(l2_only.build_networks()) == {"generator"} and l2_only.schedule().at(0, 10).trains == {"generator"}
-    for bad, message in (({"overlap": 32}, "overlap must be 0 to 31"), ({"lambda_adv": 1.0}, "lambda_adv"), ({"band_weight": 0}, "band_weight"), ({"loss_band": 32}, "loss_band")):
+    bad_options = (({"overlap": 32}, "overlap must be 0 to 31"), ({"lambda_adv": 1.0}, "lambda_adv"), ({"band_weight": 0}, "band_weight"),
+                   ({"loss_band": 32}, "loss_band"))
+    for bad, message in bad_options:
         with pytest.raises(InpaintbenchError, match=message):
             ContextEncoderOptions(**bad)
 

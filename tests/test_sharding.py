@@ -27,7 +27,8 @@ from inpaintbench.runner import RunSpec, evaluate
 from inpaintbench.sharding import merge_shards, parse_shard, shard_dir
 
 #: PatchMatch with a cheap schedule (~0.1 s per 64 px image)
-PATCHMATCH = ["-o", "patchmatch.levels=2", "-o", "patchmatch.em_iterations_per_level=0", "-o", "patchmatch.search_iterations=1", "-o", "patchmatch.patch_size=5"]
+PATCHMATCH = ["-o", "patchmatch.levels=2", "-o", "patchmatch.em_iterations_per_level=0", "-o", "patchmatch.search_iterations=1",
+              "-o", "patchmatch.patch_size=5"]
 CLASSICAL = "telea,mean-fill,biharmonic"
 
 

@@ -112,7 +112,8 @@ def test_items_without_a_mask_file_are_skipped_and_named(runner, tmp_path):
     assert exported.exit_code == 0, exported.output
     kept = sorted((tmp_path / "ex" / "mask").iterdir())
     kept[0].unlink()
-    result = runner.invoke(main, ["compare", "--methods", "telea", "--limit", "3", "--mask", f"files:{tmp_path / 'ex' / 'mask'}", "--out", "r", "--format", "csv"])
+    result = runner.invoke(main, ["compare", "--methods", "telea", "--limit", "3", "--mask", f"files:{tmp_path / 'ex' / 'mask'}",
+                                  "--out", "r", "--format", "csv"])
     assert result.exit_code == 0, result.output
     assert f"no mask for {kept[0].name}" in result.output.replace("\n", "")
     assert pd.read_csv(tmp_path / "r" / "table.csv").loc[0, "n"] == 2

@@ -134,11 +134,11 @@ def evaluate_with_progress(
         except KeyboardInterrupt:
             progress.stop()
             console.print(f"interrupted: finished pairs are stored in {store.root}; rerun the same command to continue")
-            raise SystemExit(130)
+            raise SystemExit(130) from None
     skipped = sum(report.skipped.values())
     if skipped:
         console.print(f"resumed: {skipped} (image, method) pairs were already scored in {store.root}")
-    for item_id, reason in report.unreadable:
+    for _item_id, reason in report.unreadable:
         console.print(f"[yellow]skipped[/yellow] {reason}")
     for name, errors in report.method_errors.items():
         items = sum(count for count, _ in errors)
@@ -169,11 +169,13 @@ def evaluate_with_progress(
 @click.option("--checkpoint", "checkpoint_values", multiple=True, help="Trained weights, METHOD=PATH (repeatable).")
 @click.option("--grid-rows", default=8, show_default=True, help="Images in the comparison grid.")
 @click.option("--format", "formats", type=click.Choice(FORMATS), default="rich", show_default=True, help="How to print the table.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=0), help="Worker processes for the CPU methods (0: one per core); the scores equal one process's.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=0),
+              help="Worker processes for the CPU methods (0: one per core); the scores equal one process's.")
 @click.option("--shard", "shard_text", metavar="K/N", help="Evaluate only shard K of N (K from 0) into OUT/shards/K-of-N; then `inpaintbench merge OUT`.")
 @click.option("--predictions", "prediction_values", multiple=True, metavar="NAME=DIR",
               help="Score completed images made elsewhere as the row NAME (repeatable); DIR holds one file per item, named as `masks export` wrote the inputs.")
-def compare_command(dataset, root, split, mask, image_size, limit, seed, device, batch_size, method_list, out, option_values, checkpoint_values, grid_rows, formats, workers, shard_text, prediction_values):
+def compare_command(dataset, root, split, mask, image_size, limit, seed, device, batch_size, method_list, out, option_values, checkpoint_values,
+                    grid_rows, formats, workers, shard_text, prediction_values):
     """Run several methods on one dataset and print the Table VI-style comparison.
 
     Under torchrun (WORLD_SIZE > 1) each rank evaluates shard RANK/WORLD_SIZE

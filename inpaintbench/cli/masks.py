@@ -52,7 +52,7 @@ def export_command(dataset, root, split, mask, image_size, limit, seed, out, lay
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(f"exporting {data.name}:{data.split}", total=len(spec.selected()))
         report = export_inputs(spec, out, layout, advance=lambda n: progress.advance(task, n))
-    for item_id, reason in report.unreadable:
+    for _item_id, reason in report.unreadable:
         console.print(f"[yellow]skipped[/yellow] {escape(reason)}", highlight=False)
     console.print(f"wrote {report.written} masked inputs and masks to {out} ({layout} layout; record: {out / 'export.json'})")
 

@@ -75,7 +75,8 @@ class RichTrainingProgress:
 @click.option("--workers", type=int, help="Data-loading worker processes.  [default: 2]")
 @click.option("--seed", type=int, help="Seed of initial weights, crops and masks; recorded in the checkpoint.  [default: 0]")
 @click.option("--image-size", type=int, help="Training image side.  [default: 128]")
-@click.option("--mask", help="Mask protocol while training: one that draws masks (center, random-box, irregular; see `inpaintbench masks protocols`).  [default: the method's own]")
+@click.option("--mask", help="Mask protocol while training: one that draws masks (center, random-box, irregular; "
+                             "see `inpaintbench masks protocols`).  [default: the method's own]")
 @click.option("--resize-to", type=int, help="Shorter side before the random crop (default: the image size, the evaluation's scale; the CE release: 350).")
 @click.option("--flip/--no-flip", default=None, help="Random horizontal flips (default: on, for every built-in method).")
 @click.option("--checkpoint-every", type=int, help="Steps between checkpoints (also written at the end).  [default: 1000]")
@@ -99,7 +100,7 @@ def train_command(method, config_file, option_values, **settings):
     except TrainingInterrupted as stopped:
         display.stop()
         console.print(str(stopped))
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     finally:
         display.stop()
     if Ranks.from_environment().is_main:  # under torchrun only rank 0 reports

@@ -16,15 +16,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .config import PRECISIONS, TrainConfig, build_config
-    from .data import TrainingStream
-    from .engine import TrainingInterrupted, TrainResult, train
-    from .gan import center_box, dcgan_init, gan_loss, paste_center, require_center_masks
-    from .method import TrainableMethod
-    from .numerics import AUTOCAST_DTYPES, autocast, autocast_dtype, grad_scaler, restore_rng_state, rng_state
-    from .recipe import StepContext, TrainingRecipe, adam
-    from .schedule import Phase, PhaseState, Ramp, Schedule, parse_fractions
+if TYPE_CHECKING:  # what __getattr__ loads, for type checkers; __all__ (built from _EXPORTS) re-exports it, which pyflakes cannot see
+    from .config import PRECISIONS, TrainConfig, build_config  # noqa: F401
+    from .data import TrainingStream  # noqa: F401
+    from .engine import TrainingInterrupted, TrainResult, train  # noqa: F401
+    from .gan import center_box, dcgan_init, gan_loss, paste_center, require_center_masks  # noqa: F401
+    from .method import TrainableMethod  # noqa: F401
+    from .numerics import AUTOCAST_DTYPES, autocast, autocast_dtype, grad_scaler, restore_rng_state, rng_state  # noqa: F401
+    from .recipe import StepContext, TrainingRecipe, adam  # noqa: F401
+    from .schedule import Phase, PhaseState, Ramp, Schedule, parse_fractions  # noqa: F401
 
 #: exported name -> the submodule that defines it
 _EXPORTS = {

@@ -87,7 +87,7 @@ class TrainingRecipe(ABC):
         if self.image_sizes is None and self.image_size % 4:
             raise InpaintbenchError(f"method {method!r} needs an --image-size that is a multiple of 4, not {self.image_size}")
 
-    def prepare(self, stream: TrainingStream) -> None:
+    def prepare(self, stream: TrainingStream) -> None:  # noqa: B027 -- optional hook, empty by design
         """Look at the training data before the networks are built (e.g. a dataset's mean pixel, as Iizuka et al. 2017 subtract); default: nothing.
 
         Called on every start and resume, before :meth:`build_networks`.  What
