@@ -79,12 +79,13 @@ def build_lineup(
     lineup = Lineup()
     for request in requests:
         cls = registry.method_class(request.method)
-        weights: Path | str | None = request.checkpoint
+        weights = request.checkpoint
         if cls.needs_checkpoint and weights is None:
-            weights = find_weights(request)
-            if isinstance(weights, str):
-                lineup.unavailable[request.label] = weights
+            found = find_weights(request)
+            if isinstance(found, str):
+                lineup.unavailable[request.label] = found
                 continue
+            weights = found
         spec = MethodSpec(request.method, dict(request.options), pick_device(device, cls.devices), weights)
         try:
             lineup.methods[request.label] = spec.build()

@@ -114,7 +114,7 @@ def tile(rows: list[list[np.ndarray]], labels: list[str], row_labels: list[str] 
         _put_label(grid, label, c * (size + _GAP), size)
     for r, row in enumerate(rows):
         top = _LABEL_HEIGHT + r * (band + size + _GAP)
-        if band:
+        if row_labels is not None:
             _put_row_label(grid, row_labels[r], top, width)
         for c, image in enumerate(row):
             left = c * (size + _GAP)

@@ -68,7 +68,9 @@ def render_report(
     if kept:
         sections += ["<h2>Images</h2>", _image_rows(scores, methods, kept, thumbs)]
     template = resources.files("inpaintbench").joinpath("templates/report.html").read_text(encoding="utf-8")
-    script = re.search(r"<script>(.*?)</script>", template, re.S).group(1)
+    found = re.search(r"<script>(.*?)</script>", template, re.S)
+    assert found is not None, "templates/report.html holds its script"
+    script = found.group(1)
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     values = {"csp": _CSP.format(f"sha256-{digest}"), "title": _e(_title(record)), "body": "\n".join(sections)}
     # one pass over the template only: text from the results is never searched for placeholders
@@ -103,7 +105,8 @@ def _summary_table(summary: pd.DataFrame) -> str:
 
 
 def _by_area_table(by_area: pd.DataFrame) -> str:
-    rows, header = [], []
+    rows: list[list[str]] = []
+    header: list[str] = []
     for area, part in by_area.groupby("area", sort=False):
         header, body = cells(part.drop(columns="area").reset_index(drop=True))
         rows += [[_e(area), *(_cell_html(cell) for cell in line)] for line in body]

@@ -195,6 +195,7 @@ class Files(MaskProtocol):
 
     def __init__(self, argument: str | None = None) -> None:
         super().__init__(argument)
+        assert argument is not None  # argument_required: the base class refused a missing one
         from .mask_files import mask_folder
 
         # recorded absolutely, so a results directory means the same folder from anywhere

@@ -279,7 +279,7 @@ def _chunk_sums(x: np.ndarray, y: np.ndarray, holes: np.ndarray | None, window: 
         # every differing pixel of an image lies inside its crop
         sums["sse"][i] = _norm(a, b, cv2.NORM_L2SQR)
         sums["sae"][i] = _norm(a, b, cv2.NORM_L1)
-        if hole_map is not None:
+        if holes is not None and hole_map is not None:
             mask = holes[i, rows, cols]
             sums["sse_hole"][i] = _norm(a, b, cv2.NORM_L2SQR, mask)
             sums["sae_hole"][i] = _norm(a, b, cv2.NORM_L1, mask)

@@ -139,11 +139,11 @@ def evaluate_parallel(
         messages.put(None)
         listener.join()
 
-    crashed = {
-        process.name: results.get(k) if isinstance(results.get(k), str) else _exit_reason(process.exitcode)
-        for k, process in enumerate(processes)
-        if not isinstance(results.get(k), Report)
-    }
+    crashed: dict[str, str] = {}
+    for k, process in enumerate(processes):
+        result = results.get(k)
+        if not isinstance(result, Report):
+            crashed[process.name] = result if isinstance(result, str) else _exit_reason(process.exitcode)
     finished_shards = [shard_dir(store.root, (k, workers)) for k, p in enumerate(processes) if p.name not in crashed]
     if finished_shards:
         merge_shards(store.root, finished_shards)

@@ -42,6 +42,7 @@ class Protocol:
         # fail early on a bad --mask; record the protocol's own text (files:DIR: the absolute folder)
         mask_protocol = parse_mask(self.mask)
         object.__setattr__(self, "mask", mask_protocol.text)
+        self._mask_protocol: MaskProtocol  # declared for type checkers only: set past the frozen __setattr__
         object.__setattr__(self, "_mask_protocol", mask_protocol)  # not a field: parsed once, not compared or recorded
         center_mask(self.image_size, self.center_hole)  # and on a hole that does not fit
 

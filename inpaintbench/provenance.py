@@ -6,6 +6,7 @@ import functools
 import hashlib
 import importlib.metadata
 import platform
+from collections.abc import Mapping
 from pathlib import Path
 
 _PACKAGES = ("inpaintbench", "numpy", "scikit-image", "scipy", "torch", "pandas", "pluggy")
@@ -37,7 +38,7 @@ def distribution_of(cls: type) -> str | None:
 
 
 @functools.cache
-def _packages_distributions() -> dict[str, list[str]]:
+def _packages_distributions() -> Mapping[str, list[str]]:
     """Top-level module -> distributions; scanning every installed package takes ~0.1 s, so once."""
     return importlib.metadata.packages_distributions()
 

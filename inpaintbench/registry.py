@@ -13,7 +13,7 @@ import dataclasses
 import importlib
 import typing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .datasets.base import Dataset
 from .errors import DuplicateNameError, InpaintbenchError, PluginError, UnknownNameError
@@ -21,19 +21,26 @@ from .methods import Method, parse_options
 from .plugins import PluginFailure, derived, plugin_manager, record_failure
 from .results import REFERENCE_KINDS, is_row_name
 
+if TYPE_CHECKING:  # imported when their tables are first built (see _KINDS)
+    from .mask_protocols import MaskProtocol
+    from .scoring import Scorer
+
+#: the base class of one kind of registered thing
+Base = TypeVar("Base")
+
 
 @dataclasses.dataclass(frozen=True)
-class Entry:
+class Entry(Generic[Base]):
     """A registered class and the plugin it came from."""
 
     name: str
-    cls: type
+    cls: type[Base]
     source: str
 
 
 @dataclasses.dataclass
 class _Table:
-    entries: dict[str, Entry]
+    entries: dict[str, Entry[Any]]
     duplicates: dict[str, list[str]]
 
 
@@ -47,7 +54,7 @@ _KINDS = {
 }
 
 
-def _base(kind: str) -> type:
+def _base(kind: str) -> type[Any]:
     module_name, _, class_name = _KINDS[kind][1].partition(":")
     return getattr(importlib.import_module(module_name), class_name)
 
@@ -76,10 +83,10 @@ def _table(kind: str) -> _Table:
     return tables[kind]
 
 
-def _add(table: _Table, kind: str, base: type, cls: type, source: str) -> None:
-    if not (isinstance(cls, type) and issubclass(cls, base)) or not getattr(cls, "name", None):
+def _add(table: _Table, kind: str, base: type[Any], cls: Any, source: str) -> None:
+    name = getattr(cls, "name", None)
+    if not (isinstance(cls, type) and issubclass(cls, base)) or not name:
         raise PluginError(f"register() takes a {base.__name__} subclass with a name, got {cls!r}")
-    name = cls.name
     if not is_row_name(name) or name != name.lower():  # registered names are also lower-case, like CLI words
         record_failure(PluginFailure(
             source, "register",
@@ -95,7 +102,7 @@ def _add(table: _Table, kind: str, base: type, cls: type, source: str) -> None:
         table.entries[name] = Entry(name, cls, source)
 
 
-def _lookup(kind: str, name: str) -> Entry:
+def _lookup(kind: str, name: str) -> Entry[Any]:
     table = _table(kind)
     if name in table.duplicates:
         raise DuplicateNameError(
@@ -107,22 +114,22 @@ def _lookup(kind: str, name: str) -> Entry:
     return table.entries[name]
 
 
-def list_methods() -> list[Entry]:
+def list_methods() -> list[Entry[Method]]:
     """Every usable method, sorted by name."""
     return sorted(_table("method").entries.values(), key=lambda entry: entry.name)
 
 
-def list_datasets() -> list[Entry]:
+def list_datasets() -> list[Entry[Dataset]]:
     """Every usable dataset loader, sorted by name."""
     return sorted(_table("dataset").entries.values(), key=lambda entry: entry.name)
 
 
-def list_scorers() -> list[Entry]:
+def list_scorers() -> list[Entry[Scorer]]:
     """Every usable scorer, in registration order (the built-in scorer first): the order of table columns."""
     return list(_table("scorer").entries.values())
 
 
-def scorer_class(name: str) -> type:
+def scorer_class(name: str) -> type[Scorer]:
     return _lookup("scorer", name).cls
 
 
@@ -131,12 +138,12 @@ def duplicate_names(kind: str) -> list[str]:
     return list(_table(kind).duplicates)
 
 
-def list_mask_protocols() -> list[Entry]:
+def list_mask_protocols() -> list[Entry[MaskProtocol]]:
     """Every usable mask protocol, sorted by name."""
     return sorted(_table("mask protocol").entries.values(), key=lambda entry: entry.name)
 
 
-def mask_protocol_class(name: str) -> type:
+def mask_protocol_class(name: str) -> type[MaskProtocol]:
     return _lookup("mask protocol", name).cls
 
 
@@ -144,7 +151,7 @@ def method_class(name: str) -> type[Method]:
     return _lookup("method", name).cls
 
 
-def method_entry(name: str) -> Entry:
+def method_entry(name: str) -> Entry[Method]:
     """A registered method with the plugin it came from; an unknown name raises, listing the known ones."""
     return _lookup("method", name)
 

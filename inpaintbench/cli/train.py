@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import registry
 from ..devices import Ranks
@@ -36,7 +36,7 @@ class RichTrainingProgress:
             TimeRemainingColumn(),
             console=console,
         )
-        self.task = None
+        self.task: TaskID | None = None
         self.total = 0
         self.last_line = 0.0
 
@@ -48,6 +48,7 @@ class RichTrainingProgress:
     def advance(self, step: int, phase: str, losses: dict[str, float], images_per_s: float) -> None:
         text = " ".join(f"{name}={value:.4g}" for name, value in losses.items() if name != "total")
         speed = f"{images_per_s:.1f} img/s"
+        assert self.task is not None, "the engine calls start() first"
         self.progress.update(self.task, completed=step, phase=phase, losses=text, speed=speed)
         # a batch job's log file gets no live display: write a plain line every half minute instead
         if not self.console.is_terminal and (time.monotonic() - self.last_line > LINE_SECONDS or step == self.total):

@@ -77,6 +77,8 @@ class CIFAR10(Dataset):
     layout = f"ROOT/{FOLDER}/{{data_batch_1..5,test_batch}} (ROOT may be {FOLDER}/ itself)"
     splits = ("train", "test")
     default_split = "test"
+    #: never None: ``needs_root`` makes :class:`Dataset` refuse a missing root
+    root: Path
 
     def __init__(self, root: Path | None, split: str | None = None):
         super().__init__(root, split)

@@ -38,6 +38,8 @@ class DeepFashion(Dataset):
     layout = "ROOT/Eval/list_eval_partition.txt and the images it lists under ROOT/ or ROOT/Img/ (img/WOMEN/...jpg)"
     splits = tuple(SPLIT_STATUSES)
     default_split = "test"
+    #: never None: ``needs_root`` makes :class:`Dataset` refuse a missing root
+    root: Path
 
     def __init__(self, root: Path | None, split: str | None = None):
         super().__init__(root, split)

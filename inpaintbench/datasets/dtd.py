@@ -28,6 +28,8 @@ class DTD(Dataset):
     )
     splits = ("train", "val", "test")
     default_split = "test"
+    #: never None: ``needs_root`` makes :class:`Dataset` refuse a missing root
+    root: Path
 
     def __init__(self, root: Path | None, split: str | None = None):
         super().__init__(root, split)

@@ -30,6 +30,8 @@ class ImageTreeDataset(Dataset):
     Subclasses find the split's folder in ``__init__`` and pass it to :meth:`_use_folder`.
     """
 
+    #: never None: ``needs_root`` makes :class:`Dataset` refuse a missing root
+    root: Path
     _folder: Path
     _ids: list[str] | None = None
 
@@ -101,13 +103,15 @@ class FolderDataset(ImageTreeDataset):
 
     def _named_split(self) -> list[str]:
         """The ids of this (named) split; warns about images that are in no named split."""
+        source = self._split_source
+        assert source is not None  # the split was accepted, so the root names its splits
         image_ids = list_images(self.root)
-        splits = self._split_source.assign(image_ids)
+        splits = source.assign(image_ids)
         unassigned = len(image_ids) - sum(len(ids) for ids in splits.values())
         if unassigned:
             log.warning(
                 "dataset 'folder' at %s: %d of %d images are in no split of %s (they are in split 'all' only)",
-                self.root, unassigned, len(image_ids), self._split_source.description,
+                self.root, unassigned, len(image_ids), source.description,
             )
         return splits[self.split]
 

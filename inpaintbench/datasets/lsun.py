@@ -80,6 +80,8 @@ class LSUN(Dataset):
     layout = "ROOT/<category>_{train,val}_lmdb/data.mdb, e.g. ROOT/bedroom_val_lmdb/"
     splits = ("val", "train")
     default_split = "val"
+    #: never None: ``needs_root`` makes :class:`Dataset` refuse a missing root
+    root: Path
 
     def __init__(self, root: Path | None, split: str | None = None):
         super().__init__(root, split)
@@ -101,7 +103,7 @@ class LSUN(Dataset):
 
     def item_ids(self) -> list[str]:
         if self._ids is None:  # a train database holds millions of keys: list once
-            ids = []
+            ids: list[str] = []
             for database in self._databases:
                 with _environment(self.root / database).begin(write=False) as txn:
                     ids.extend(f"{database}/{key_to_id(key)}" for key in txn.cursor().iternext(keys=True, values=False))

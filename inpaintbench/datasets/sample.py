@@ -124,6 +124,8 @@ class Sample(Dataset):
     splits = ("test", "train", "val")
     default_split = "test"
     needs_root = False
+    #: the cache folder when no root is given (set in ``__init__``)
+    root: Path
 
     @classmethod
     def splits_share_images(cls, first: str, second: str) -> bool:

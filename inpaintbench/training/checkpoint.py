@@ -134,7 +134,7 @@ class BackgroundWriter:
     and re-raises its error, so a failed write is never silently lost.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 

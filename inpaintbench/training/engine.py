@@ -108,8 +108,9 @@ def plan(config: TrainConfig) -> Plan:
         raise InpaintbenchError(f"method {config.method!r} is not trainable (trainable methods: {trainable})")
     options = parse_options(method_cls, config.options)
     recipe = method_cls.recipe_class()(options, config.image_size)
-    config = dataclasses.replace(config, mask=config.mask or recipe.masks[0])
-    mask_kind = parse_mask(config.mask).name
+    mask = config.mask or recipe.masks[0]
+    config = dataclasses.replace(config, mask=mask)
+    mask_kind = parse_mask(mask).name
     if mask_kind not in recipe.masks:
         raise InpaintbenchError(f"method {config.method!r} trains with --mask {' or '.join(recipe.masks)}, not {config.mask!r}")
     recipe.check_image_size(config.method)
@@ -124,7 +125,7 @@ def plan(config: TrainConfig) -> Plan:
     item_ids = dataset.item_ids()
     resize_to = config.resize_to or recipe.resize_to
     flip = recipe.flip if config.flip is None else config.flip
-    stream = TrainingStream(dataset, item_ids, Protocol(config.image_size, config.mask), config.seed, resize_to, flip)
+    stream = TrainingStream(dataset, item_ids, Protocol(config.image_size, mask), config.seed, resize_to, flip)
     batch_size = config.batch_size or recipe.batch_size
     return Plan(
         config=config,
@@ -220,7 +221,7 @@ class _Run:
         networks = recipe.build_networks()
         memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
         for name, network in networks.items():
-            network.to(self.device, memory_format=memory_format)
+            network.to(self.device, memory_format=memory_format)  # type: ignore[call-overload]  # torch documents memory_format; its overloads omit it
             networks[name] = distributed.sync_batch_norm(network, self.processes)
         self.plain = networks
         self.optimizers = recipe.build_optimizers(networks, self.plan.lr)

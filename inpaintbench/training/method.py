@@ -48,7 +48,7 @@ class TrainableMethod(Method):
     devices: ClassVar[tuple[str, ...]] = ("cpu", "cuda")
     #: the method's TrainingRecipe subclass (networks, schedule, training step, inference), or
     #: ``"module:ClassName"`` naming it; read it through :meth:`recipe_class`
-    Recipe: ClassVar[type | str]
+    Recipe: ClassVar[type[TrainingRecipe] | str]
     #: options that only steer inference (e.g. post-processing): the user's value wins over the checkpoint's
     inference_options: ClassVar[tuple[str, ...]] = ()
     #: options small enough to train a couple of steps in a test (``-o`` strings; the registry-wide
@@ -56,7 +56,7 @@ class TrainableMethod(Method):
     test_options: ClassVar[dict[str, str]] = {}
 
     @classmethod
-    def recipe_class(cls) -> type:
+    def recipe_class(cls) -> type[TrainingRecipe]:
         """The TrainingRecipe subclass named by ``Recipe``, imported on first use."""
         recipe = getattr(cls, "Recipe", None)
         if recipe is None:

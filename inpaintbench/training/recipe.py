@@ -34,10 +34,12 @@ class StepContext:
     @property
     def weights(self) -> dict[str, float]:
         """Loss weights at this step (the curriculum's λ values)."""
+        assert self.state is not None, "the engine sets the phase state before each step"
         return self.state.weights
 
     def trains(self, network: str) -> bool:
         """Whether ``network`` is updated in the current phase."""
+        assert self.state is not None, "the engine sets the phase state before each step"
         return network in self.state.trains
 
     def autocast(self):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -10,6 +10,9 @@ from inpaintbench import TrainableMethod
 
 from .options import GlcicOptions
 from .postprocess import blend_into_surroundings
+
+if TYPE_CHECKING:
+    from .networks import CompletionNetwork
 
 
 class Glcic(TrainableMethod):
@@ -35,5 +38,6 @@ class Glcic(TrainableMethod):
         """The options, plus the mean pixel the loaded model fills holes with (it comes from its training set)."""
         described = super().describe_options()
         if hasattr(self, "networks"):
-            described["mean_pixel"] = [round(v, 6) for v in self.networks["generator"].mean_pixel.tolist()]
+            generator = cast("CompletionNetwork", self.networks["generator"])
+            described["mean_pixel"] = [round(v, 6) for v in generator.mean_pixel.tolist()]
         return described

@@ -70,6 +70,8 @@ def network_input(images: torch.Tensor, masks: torch.Tensor, mean_pixel: torch.T
 class CompletionNetwork(nn.Module):
     """Image in [0, 1] and hole mask -> the completed image in [0, 1] (every pixel predicted)."""
 
+    mean_pixel: torch.Tensor  # a registered buffer (see __init__)
+
     def __init__(self, width: float = 1.0):
         super().__init__()
         layers: list[nn.Module] = []
@@ -99,6 +101,8 @@ class CompletionEncoder(nn.Module):
     subtracted, mask channel) with an empty hole: the study's images have none.
     The layer modules are shared with ``network``, not copied.
     """
+
+    mean_pixel: torch.Tensor  # a registered buffer (see __init__)
 
     def __init__(self, network: CompletionNetwork):
         super().__init__()

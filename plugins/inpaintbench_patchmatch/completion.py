@@ -45,7 +45,8 @@ def complete(images: np.ndarray, masks: np.ndarray, schedule: Schedule, device: 
         for level in reversed(range(count)):
             known, level_hole = levels[level]
             if level < count - 1:
-                estimate = torch.where(level_hole[:, None], pyramid.upsample(estimate, level_hole.shape[1:]), known)
+                level_height, level_width = level_hole.shape[1:]
+                estimate = torch.where(level_hole[:, None], pyramid.upsample(estimate, (level_height, level_width)), known)
             estimate, parent = _complete_level(estimate, level_hole, level, schedule, parent, first=level == count - 1)
         completed = torch.where(hole[:, None], estimate.round().clamp(0, 255), image)
         return completed.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
@@ -125,6 +126,7 @@ def _vote(estimate: torch.Tensor, geometry: Geometry, field: Field) -> torch.Ten
 
 def _similarity(geometry: Geometry, field: Field) -> torch.Tensor:
     """exp(-d / (2 sigma^2)) per target, sigma^2 taken per image so a batch equals one-by-one."""
+    assert field.dist is not None, "the E step scores the field before it votes"
     similarity = torch.empty_like(field.dist)
     start = 0
     for size in geometry.targets_per_image():

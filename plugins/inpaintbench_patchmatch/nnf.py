@@ -217,10 +217,12 @@ class Field:
     """A nearest-neighbour field: each target's source row and its distance."""
 
     rows: torch.Tensor
-    dist: torch.Tensor
+    #: None until the rows are scored (each E step scores them first)
+    dist: torch.Tensor | None
 
     def improve(self, sources, targets, candidates, weights=None) -> None:
         """Keep, per target, the best of its candidates when it beats the current match."""
+        assert self.dist is not None, "score the field before improving it"
         scores = distances(sources, targets, candidates, weights)
         best = scores.argmin(1, keepdim=True)
         best_dist = scores.gather(1, best)[:, 0]
