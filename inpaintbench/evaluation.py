@@ -32,13 +32,26 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class MethodRequest:
-    """One row to evaluate: its label in the table, the registered method, its options and weights."""
+    """One row of a table: its label, the registered method, its options and, optionally, its weights.
 
+    ``compare`` labels each row by its method; an experiment may run one method
+    as several rows (``mymethod-small``, ``mymethod-large``) and records them
+    with :meth:`describe`.
+    """
+
+    #: the row's name in the table and its folder name; unique in one evaluation
     label: str
+    #: the registered method
     method: str
-    #: options as ``KEY=VALUE`` strings, as the CLI's ``-o`` gives them
+    #: options as ``KEY=VALUE`` strings, as the CLI's ``-o`` gives them (training and inference)
     options: dict[str, str] = dataclasses.field(default_factory=dict)
-    checkpoint: Path | None = None
+    #: trained weights (a run directory or model.pt); None: found by the caller's finder, or none
+    checkpoint: str | Path | None = None
+
+    def describe(self) -> dict:
+        """The row as an experiment records it (JSON-ready)."""
+        checkpoint = None if self.checkpoint is None else str(self.checkpoint)
+        return {"method": self.method, "options": dict(sorted(self.options.items())), "checkpoint": checkpoint}
 
 
 @dataclasses.dataclass
@@ -79,7 +92,7 @@ def build_lineup(
     lineup = Lineup()
     for request in requests:
         cls = registry.method_class(request.method)
-        weights = request.checkpoint
+        weights = None if request.checkpoint is None else Path(request.checkpoint)
         if cls.needs_checkpoint and weights is None:
             found = find_weights(request)
             if isinstance(found, str):

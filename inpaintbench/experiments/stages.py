@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..devices import Ranks
 from ..errors import InpaintbenchError
+from ..evaluation import MethodRequest
 
 # The stages import the engine (torch) and the results store (pandas) when they
 # run: the CLI subclasses Hooks and reads Runtime while it only builds --help.
@@ -34,21 +35,9 @@ if TYPE_CHECKING:
     from ..training import TrainConfig, TrainResult
 
 
-@dataclasses.dataclass(frozen=True)
-class Entry:
-    """One row of an experiment's table: a label, the registered method, its options, its weights."""
-
-    #: the row's name in the table and its folder name (``mymethod-small``); unique in an experiment
-    label: str
-    #: the registered method (``mymethod``)
-    method: str
-    #: method options as ``KEY=VALUE`` strings (used for training and inference)
-    options: dict[str, str] = dataclasses.field(default_factory=dict)
-    #: a trained run (directory or model.pt) to use instead of training one
-    checkpoint: str | None = None
-
-    def describe(self) -> dict:
-        return {"method": self.method, "options": dict(sorted(self.options.items())), "checkpoint": self.checkpoint}
+#: one row of an experiment's table: label, registered method, options, and a trained run to use
+#: instead of training one; the same request ``compare`` makes of the evaluation service
+Entry = MethodRequest
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,18 +118,14 @@ def evaluate_entries(
     ``torchrun`` each rank scores its shard and rank 0 merges them; the other
     ranks get None (rank 0 alone writes what follows).
     """
-    from ..evaluation import MethodRequest, Outcome, build_lineup, evaluate_lineup
+    from ..evaluation import Outcome, build_lineup, evaluate_lineup
     from ..reports import write_reports
     from ..results import ResultsStore
 
     ranks = Ranks.from_environment()
     if ranks.distributed and not ranks.rendezvous:
         raise InpaintbenchError("WORLD_SIZE > 1 without torchrun's rendezvous (MASTER_ADDR); launch the experiment with torchrun")
-    requests = [
-        MethodRequest(entry.label, entry.method, dict(entry.options),
-                      checkpoints.get(entry.label) or (Path(entry.checkpoint) if entry.checkpoint else None))
-        for entry in entries
-    ]
+    requests = [dataclasses.replace(entry, checkpoint=checkpoints.get(entry.label) or entry.checkpoint) for entry in entries]
     lineup = build_lineup(requests, runtime.device, ranks)
     store = ResultsStore(out)
     outcome = evaluate_lineup(
