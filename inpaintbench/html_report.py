@@ -50,7 +50,7 @@ def render_report(
     store: ResultsStore, record: dict[str, Any], summary: pd.DataFrame, scores: pd.DataFrame,
     by_area: pd.DataFrame | None = None,
 ) -> str:
-    """The page's HTML for the stored rows; ``by_area`` (irregular masks) adds the per-area table."""
+    """The page's HTML for the stored rows; ``by_area`` (a protocol with area bins) adds the per-area table."""
     methods = list(summary["method"])
     thumbs = _Thumbnails(store)
     kept = [item for item in _items(scores) if thumbs.kept(item)]

@@ -39,7 +39,7 @@ def _print_rows(summary: pd.DataFrame, record: dict, fmt: str, title: str | None
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True)
 @click.option("--grid-rows", default=8, show_default=True)
-@click.option("--by-area", is_flag=True, help="One table per hole-area bin (10-20 %, ..., 50-60 %), for irregular masks.")
+@click.option("--by-area", is_flag=True, help="One table per hole-area bin, for mask protocols that declare bins (irregular: 10-20 %, ..., 50-60 %).")
 def table_command(results_dir: Path, fmt: str, grid_rows: int, by_area: bool) -> None:
     """Print (and rewrite) the table of a results directory."""
     from ..reports import write_reports
