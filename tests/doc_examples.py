@@ -32,6 +32,21 @@ def write_package(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
+def one_module_package(folder: Path, name: str, source: str) -> Path:
+    """A package ``inpaintbench-NAME`` whose one module ``inpaintbench_NAME`` is ``source``, registered as entry point NAME.
+
+    For plugins that go wrong on purpose (a failing import, a misspelt hook, a command that clashes).
+    """
+    return write_package(folder / name, {
+        "pyproject.toml": (
+            '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "inpaintbench-{name}"\nversion = "0.1.0"\n\n'
+            f'[project.entry-points.inpaintbench]\n{name} = "inpaintbench_{name}"\n'
+        ),
+        f"inpaintbench_{name}.py": source,
+    })
+
+
 def pip_install(source: Path, target: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",

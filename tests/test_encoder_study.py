@@ -13,7 +13,7 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
-from inpaintbench import TrainableMethod, hookimpl
+from inpaintbench import TrainableMethod
 from inpaintbench.cli import main
 from inpaintbench.datasets.cifar10 import CIFAR10
 from inpaintbench.errors import CheckpointError, InpaintbenchError
@@ -25,6 +25,7 @@ from inpaintbench_paper.cifar import split_arrays
 from inpaintbench_paper.encoder_study import StudyConfig, batch_bounds, epoch_order, run_study, studied_methods
 
 from cifar_fixture import make_cifar, make_learnable_cifar
+from plugin_doubles import registering
 
 #: small enough that two epochs of both encoders at 128x128 take seconds on a CPU
 TINY = {"ours": {"width": "0.0625", "bottleneck": "32"}, "glcic": {"width": "0.0625"}}
@@ -293,14 +294,8 @@ class _Tiny(TrainableMethod):
     Recipe = _TinyRecipe
 
 
-class _Plugin:
-    @hookimpl
-    def register_methods(self, register):
-        register(_Tiny)
-
-
 def test_a_plugin_method_joins_the_study(cifar, tmp_path, fresh_plugins):
-    fresh_plugins.register(_Plugin(), name="tiny")
+    fresh_plugins.register(registering("register_methods", _Tiny), name="tiny")
     result = run_study(StudyConfig(root=cifar[0], methods=("tiny-cnn",), epochs=1, batch_size=8, image_size=32, device="cpu", out=tmp_path))
     assert "tiny-cnn" in studied_methods()
     assert result.trained == {"tiny-cnn": 1} and len(result.histories["tiny-cnn"]) == 1
@@ -316,14 +311,8 @@ class _NoEncoder(TrainableMethod):
     Recipe = _NoEncoderRecipe
 
 
-class _NoEncoderPlugin:
-    @hookimpl
-    def register_methods(self, register):
-        register(_NoEncoder)
-
-
 def test_an_encoder_method_that_returns_none_is_refused(cifar, tmp_path, fresh_plugins):
-    fresh_plugins.register(_NoEncoderPlugin(), name="tiny-none")
+    fresh_plugins.register(registering("register_methods", _NoEncoder), name="tiny-none")
     with pytest.raises(InpaintbenchError, match=r"'tiny-none' has no encoder to study \(its recipe's encoder\(\) returns None\)"):
         run_study(StudyConfig(root=cifar[0], methods=("tiny-none",), image_size=32, out=tmp_path))
     assert not (tmp_path / "experiment.json").exists()

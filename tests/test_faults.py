@@ -19,10 +19,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from inpaintbench import hookimpl
 from inpaintbench.cli import main
 from inpaintbench.methods import Method
 from inpaintbench.results import ResultsStore
+
+from plugin_doubles import registering
 
 
 @pytest.fixture
@@ -105,15 +106,9 @@ class _Exits(Method):
         sys.exit(3)
 
 
-class _ExitPlugin:
-    @hookimpl
-    def register_methods(self, register):
-        register(_Exits)
-
-
 @pytest.fixture
 def exiting_plugin(fresh_plugins):
-    fresh_plugins.register(_ExitPlugin(), name="exits-plugin")
+    fresh_plugins.register(registering("register_methods", _Exits), name="exits-plugin")
 
 
 def test_a_plugin_calling_sys_exit_is_isolated_like_any_failure(runner, tmp_path, exiting_plugin):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from inpaintbench import MaskProtocol, hookimpl, plugins, registry
+from inpaintbench import MaskProtocol, plugins, registry
 from inpaintbench.cli import main
 from inpaintbench.errors import DuplicateNameError, InpaintbenchError, PluginError, UnknownNameError
 from inpaintbench.images import read_image
@@ -24,6 +24,7 @@ from inpaintbench.results import item_filename
 from inpaintbench.tables import summarize_by_area
 
 from doc_examples import install_example, run_cli
+from plugin_doubles import registering
 
 # --- the built-in protocols draw what they drew before they were registered ----------------
 
@@ -84,20 +85,6 @@ def test_files_protocol_has_no_training_draw(tmp_path):
 # --- throw-away protocols on the plugin manager ---------------------------------------------
 
 
-class _Throwaway:
-    """A plugin object that registers mask protocols in-process."""
-
-    def __init__(self, *classes, fail=False):
-        self.classes, self.fail = classes, fail
-
-    @hookimpl
-    def register_mask_protocols(self, register):
-        if self.fail:
-            raise RuntimeError("needs libstroke")
-        for cls in self.classes:
-            register(cls)
-
-
 class _Noise(MaskProtocol):
     name = "noise"
     summary = "each pixel a hole with probability 0.3"
@@ -140,7 +127,7 @@ class _Grey(MaskProtocol):
 
 
 def test_a_registered_protocol_draws_from_the_item_generator(fresh_plugins):
-    fresh_plugins.register(_Throwaway(_Noise), name="noise-plugin")
+    fresh_plugins.register(registering("register_mask_protocols", _Noise), name="noise-plugin")
     protocol = Protocol(mask="noise")
     mask = protocol.make_mask("a/b.png", 3)
     assert np.array_equal(mask, _Noise().draw(item_rng(3, "a/b.png", protocol.key), 128, 64))
@@ -151,7 +138,7 @@ def test_a_registered_protocol_draws_from_the_item_generator(fresh_plugins):
 
 
 def test_argument_errors_are_one_line_and_name_the_protocol(fresh_plugins):
-    fresh_plugins.register(_Throwaway(_Noise, _Bars), name="shapes")
+    fresh_plugins.register(registering("register_mask_protocols", _Noise, _Bars), name="shapes")
     with pytest.raises(InpaintbenchError, match=r"mask 'noise:3': 'noise' takes no argument \(write --mask noise\)"):
         Protocol(mask="noise:3")
     with pytest.raises(InpaintbenchError, match="mask 'bars' needs the number of bars: --mask bars:N"):
@@ -167,15 +154,15 @@ def test_duplicate_protocol_names_are_an_error_not_a_silent_winner(fresh_plugins
     class Impostor(_Noise):
         name = "center"
 
-    fresh_plugins.register(_Throwaway(Impostor), name="impostor")
+    fresh_plugins.register(registering("register_mask_protocols", Impostor), name="impostor")
     with pytest.raises(DuplicateNameError, match="impostor"):
         Protocol(mask="center")
     assert any(f.stage == "duplicate" and "impostor" in f.plugin for f in plugins.plugin_failures())
 
 
 def test_broken_protocol_plugins_are_listed_and_the_rest_still_works(fresh_plugins):
-    fresh_plugins.register(_Throwaway(fail=True), name="strokes-plugin")
-    fresh_plugins.register(_Throwaway(dict), name="not-a-protocol")
+    fresh_plugins.register(registering("register_mask_protocols", error=RuntimeError("needs libstroke")), name="strokes-plugin")
+    fresh_plugins.register(registering("register_mask_protocols", dict), name="not-a-protocol")
     listed = CliRunner().invoke(main, ["masks", "protocols"], env={"COLUMNS": "200"})
     assert listed.exit_code == 0, listed.output
     flat = " ".join(listed.output.split())
@@ -185,7 +172,7 @@ def test_broken_protocol_plugins_are_listed_and_the_rest_still_works(fresh_plugi
 
 
 def test_a_drawn_mask_that_is_not_a_bool_square_names_the_protocol(fresh_plugins):
-    fresh_plugins.register(_Throwaway(_Grey), name="grey-plugin")
+    fresh_plugins.register(registering("register_mask_protocols", _Grey), name="grey-plugin")
     with pytest.raises(PluginError, match=r"mask protocol 'grey' drew ndarray \(128, 128\) uint8, expected a \(128, 128\) bool array"):
         Protocol(mask="grey").make_mask("x", 0)
 
@@ -200,7 +187,7 @@ def _scores(fractions: list[float]) -> pd.DataFrame:
 
 
 def test_the_by_area_table_takes_the_bins_of_the_runs_protocol(fresh_plugins):
-    fresh_plugins.register(_Throwaway(_Halves, _Noise), name="binned")
+    fresh_plugins.register(registering("register_mask_protocols", _Halves, _Noise), name="binned")
     scores = _scores([0.1, 0.2, 0.45, 0.5, 0.9])
 
     def table(mask):

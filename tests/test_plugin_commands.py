@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from doc_examples import example_files, install_example, pip_install, run_cli, write_package
+from doc_examples import install_example, one_module_package, pip_install, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -14,16 +14,12 @@ def site(tmp_path_factory):
     """The docs' ``wins`` example and a plugin whose command is called ``compare``, pip-installed into one throw-away target."""
     root = tmp_path_factory.mktemp("plugins")
     target = install_example("wins", root, root / "site")
-    project = example_files("wins")["pyproject.toml"]
-    clash = write_package(root / "clash", {
-        "pyproject.toml": project.replace("inpaintbench-wins", "inpaintbench-clash").replace('wins = "inpaintbench_wins"', 'clash = "inpaintbench_clash"'),
-        "inpaintbench_clash.py": (
-            "import click\n\nfrom inpaintbench import hookimpl\n\n\n"
-            "@hookimpl\ndef register_commands(cli):\n"
-            "    @cli.command('compare')\n    def compare():\n        click.echo('the plugin compare ran')\n\n"
-            "    @cli.command('clash-extra')\n    def extra():\n        click.echo('extra')\n"
-        ),
-    })
+    clash = one_module_package(root, "clash", (
+        "import click\n\nfrom inpaintbench import hookimpl\n\n\n"
+        "@hookimpl\ndef register_commands(cli):\n"
+        "    @cli.command('compare')\n    def compare():\n        click.echo('the plugin compare ran')\n\n"
+        "    @cli.command('clash-extra')\n    def extra():\n        click.echo('extra')\n"
+    ))
     pip_install(clash, target)
     return target
 

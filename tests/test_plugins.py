@@ -6,11 +6,12 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from inpaintbench import Method, TrainableMethod, hookimpl, plugins, registry
+from inpaintbench import Method, TrainableMethod, plugins, registry
 from inpaintbench.cli import main
 from inpaintbench.errors import DuplicateNameError, PluginError, UnknownNameError
 
-from doc_examples import example_files, install_example, pip_install, run_cli, write_package
+from doc_examples import example_files, install_example, one_module_package, pip_install, run_cli
+from plugin_doubles import registering
 
 
 @pytest.fixture(scope="module")
@@ -18,19 +19,11 @@ def installed_plugins(tmp_path_factory):
     """The docs' example method plugin and a broken one, pip-installed into a throw-away directory."""
     root = tmp_path_factory.mktemp("plugins")
     site = install_example("rowmean", root, root / "site")
-    project = example_files("rowmean")["pyproject.toml"]
-    broken = write_package(root / "broken", {
-        "pyproject.toml": project.replace("inpaintbench-rowmean", "inpaintbench-broken")
-        .replace('rowmean = "inpaintbench_rowmean"', 'broken = "inpaintbench_broken"'),
-        "inpaintbench_broken.py": "raise ImportError('needs libfoo 2.0')\n",
-    })
-    pip_install(broken, site)
-    misspelt = write_package(root / "misspelt", {
-        "pyproject.toml": project.replace("inpaintbench-rowmean", "inpaintbench-misspelt")
-        .replace('rowmean = "inpaintbench_rowmean"', 'misspelt = "inpaintbench_misspelt"'),
-        "inpaintbench_misspelt.py": example_files("rowmean")["inpaintbench_rowmean.py"]
+    pip_install(one_module_package(root, "broken", "raise ImportError('needs libfoo 2.0')\n"), site)
+    misspelt = one_module_package(
+        root, "misspelt", example_files("rowmean")["inpaintbench_rowmean.py"]
         .replace("def register_methods(", "def register_method(").replace('"row-mean"', '"row-mean-2"'),
-    })
+    )
     pip_install(misspelt, site)
     return site
 
@@ -69,20 +62,6 @@ def test_docs_example_plugin_runs_in_compare(installed_plugins, tmp_path):
     assert entry["distribution"] == "inpaintbench-rowmean 0.1.0" and entry["options"] == {"brightness": 1.0}
 
 
-class _Throwaway:
-    """A plugin object registered in-process, as datasette's tests do."""
-
-    def __init__(self, *classes, fail=False):
-        self.classes, self.fail = classes, fail
-
-    @hookimpl
-    def register_methods(self, register):
-        if self.fail:
-            raise RuntimeError("cannot find CUDA")
-        for cls in self.classes:
-            register(cls)
-
-
 class _Dup(Method):
     name = "telea"
 
@@ -91,13 +70,13 @@ class _Dup(Method):
 
 
 def test_a_plugin_that_raises_while_registering_is_named(fresh_plugins):
-    fresh_plugins.register(_Throwaway(fail=True), name="gpu-only")
+    fresh_plugins.register(registering("register_methods", error=RuntimeError("cannot find CUDA")), name="gpu-only")
     assert "telea" in [entry.name for entry in registry.list_methods()]
     assert any(f.plugin == "gpu-only" and "cannot find CUDA" in f.error for f in plugins.plugin_failures())
 
 
 def test_duplicate_names_are_an_error_not_a_silent_winner(fresh_plugins):
-    fresh_plugins.register(_Throwaway(_Dup), name="impostor")
+    fresh_plugins.register(registering("register_methods", _Dup), name="impostor")
     with pytest.raises(DuplicateNameError, match="impostor"):
         registry.method_class("telea")
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from inpaintbench import ScoreColumn, Scorer, hookimpl, registry
+from inpaintbench import ScoreColumn, Scorer, registry
 from inpaintbench.cli import main
 from inpaintbench.errors import DuplicateNameError, ResultsError
 from inpaintbench.images import read_image
@@ -21,6 +21,7 @@ from inpaintbench.scoring import registered_scorers, score_completed
 from inpaintbench.tables import summarize, to_latex, to_markdown, to_rich
 
 from doc_examples import install_example, run_cli
+from plugin_doubles import registering
 
 BUILT_IN_HEADERS = ["PSNR (dB) ↑", "SSIM ↑", "hole PSNR (dB) ↑", "hole SSIM ↑", "hole L1 (%) ↓"]
 
@@ -86,18 +87,6 @@ def test_the_docs_scorer_values_match_the_saved_images_and_the_builtin_is_unchan
 # --- throw-away scorers registered on the plugin manager ------------------------------------------
 
 
-class _Plugin:
-    """A plugin object registering the given scorers, as datasette's tests do."""
-
-    def __init__(self, *classes):
-        self.classes = classes
-
-    @hookimpl
-    def register_scorers(self, register):
-        for cls in self.classes:
-            register(cls)
-
-
 class MeanBrightness(Scorer):
     """Whole-image mean grey level (higher is not better; it is a test)."""
 
@@ -142,7 +131,7 @@ def _sample_run(tmp_path, limit=3, batch_size=1):
 
 
 def test_headers_carry_each_columns_direction_in_every_renderer(fresh_plugins):
-    fresh_plugins.register(_Plugin(MeanBrightness, HoleShare), name="throwaway")
+    fresh_plugins.register(registering("register_scorers", MeanBrightness, HoleShare), name="throwaway")
     rows = [{"method": m, "item": i, "psnr": 20.0 + k, "ssim": 0.5, "psnr_hole": 15.0, "ssim_hole": 0.3, "l1_hole": 0.1,
              "brightness": 100.0 + k, "hole_share": 0.25, "seconds": 0.01}
             for k, m in enumerate(["a", "b"]) for i in "xyz"]
@@ -159,7 +148,7 @@ def test_headers_carry_each_columns_direction_in_every_renderer(fresh_plugins):
 
 
 def test_a_scorer_that_raises_loses_only_its_own_scores_and_is_named(fresh_plugins, tmp_path):
-    fresh_plugins.register(_Plugin(Flaky, HoleShare), name="throwaway")
+    fresh_plugins.register(registering("register_scorers", Flaky, HoleShare), name="throwaway")
     spec, methods, store = _sample_run(tmp_path)
     first = spec.selected()[0]
     _FIRST["image"] = spec.protocol.prepare(spec.dataset.read(first))
@@ -187,7 +176,7 @@ def test_compare_names_a_failing_scorer_after_the_run(fresh_plugins, tmp_path, m
         def score(self, completed, targets, masks):
             return {"wrong_key": np.zeros(len(completed))}
 
-    fresh_plugins.register(_Plugin(Broken), name="throwaway")
+    fresh_plugins.register(registering("register_scorers", Broken), name="throwaway")
     monkeypatch.chdir(tmp_path)
     result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["compare", "--methods", "mean-fill", "--limit", "2", "--out", "res", "--format", "csv"])
     assert result.exit_code == 0, result.output
@@ -206,7 +195,7 @@ def test_a_scorer_without_needs_mask_gets_none_and_read_only_images(fresh_plugin
             completed[:] = 0
             return {"scribble": np.zeros(len(completed))}
 
-    fresh_plugins.register(_Plugin(MeanBrightness, Scribbler), name="throwaway")
+    fresh_plugins.register(registering("register_scorers", MeanBrightness, Scribbler), name="throwaway")
     MeanBrightness.seen_masks.clear()
     completed = np.full((2, 32, 32, 3), 7, np.uint8)
     scores, errors = score_completed(completed, completed.copy(), np.ones((2, 32, 32), bool))
@@ -220,7 +209,7 @@ def test_a_scorer_name_registered_twice_stops_the_run_naming_the_plugin(fresh_pl
         name = "psnr-ssim"
         columns = (ScoreColumn("impostor", "impostor", higher_is_better=True),)
 
-    fresh_plugins.register(_Plugin(Impostor), name="impostor-plugin")
+    fresh_plugins.register(registering("register_scorers", Impostor), name="impostor-plugin")
     with pytest.raises(DuplicateNameError, match="impostor-plugin"):
         registered_scorers()
     spec, methods, store = _sample_run(tmp_path)
@@ -235,7 +224,7 @@ def test_a_column_declared_by_two_scorers_stops_the_run_naming_both(fresh_plugin
     class Twin(HoleShare):
         name = "twin"
 
-    fresh_plugins.register(_Plugin(HoleShare, Twin), name="throwaway")
+    fresh_plugins.register(registering("register_scorers", HoleShare, Twin), name="throwaway")
     with pytest.raises(DuplicateNameError, match="'hole-share' and 'twin' .* both make the column 'hole_share'"):
         registered_scorers()
 

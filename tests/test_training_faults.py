@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from inpaintbench import hookimpl, plugins, registry
+from inpaintbench import plugins, registry
 from inpaintbench.errors import CheckpointError
 from inpaintbench.methods import Method
 from inpaintbench.testing import check_exact_resume
 from inpaintbench.training import checkpoint, train
 from inpaintbench.training.logs import read_losses
 from test_training import tiny_config  # ours at a tiny width: about a second per run
+
+from plugin_doubles import registering
 
 
 def test_resume_is_exact_for_a_recipe_that_draws_from_the_global_generator(tmp_path, monkeypatch):
@@ -120,15 +122,8 @@ class _Reserved(Method):
     name = "target"
 
 
-class _BadNames:
-    @hookimpl
-    def register_methods(self, register):
-        register(_Escape)
-        register(_Reserved)
-
-
 def test_method_names_that_are_not_safe_file_names_are_refused_at_registration(fresh_plugins):
-    fresh_plugins.register(_BadNames(), name="bad-names")
+    fresh_plugins.register(registering("register_methods", _Escape, _Reserved), name="bad-names")
     names = {entry.name for entry in registry.list_methods()}
     assert "../../escape" not in names and "target" not in names and "telea" in names
     failures = " ".join(str(failure) for failure in plugins.plugin_failures())
