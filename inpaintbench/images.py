@@ -38,10 +38,15 @@ def max_pixels() -> int:
 
 
 def read_image(path: str | PathLike[str]) -> np.ndarray:
-    """Read and decode the image file at ``path`` as RGB uint8 (H, W, 3).
+    """Read and decode the image file at ``path`` as RGB uint8 (H, W, 3)."""
+    return _decode(read_file_bytes(path), str(path))
 
-    The bytes are read with ``np.fromfile`` rather than ``cv2.imread``, which
-    cannot open non-ASCII paths on every platform.
+
+def read_file_bytes(path: str | PathLike[str]) -> np.ndarray:
+    """The bytes of a regular file, refusing pipes and devices (they would block the run forever).
+
+    Read with ``np.fromfile`` rather than ``cv2.imread``, which cannot open
+    non-ASCII paths on every platform.
     """
     try:
         kind = os.stat(path).st_mode
@@ -56,7 +61,7 @@ def read_image(path: str | PathLike[str]) -> np.ndarray:
         raise ImageReadError(str(path), "permission denied") from None
     except OSError as error:
         raise ImageReadError(str(path), error.strerror or str(error)) from None
-    return _decode(data, str(path))
+    return data
 
 
 def decode_image(data: bytes, source: str) -> np.ndarray:
@@ -69,13 +74,23 @@ def decode_image(data: bytes, source: str) -> np.ndarray:
 
 
 def _decode(buffer: np.ndarray, source: str) -> np.ndarray:
-    if buffer.size == 0:
-        raise ImageReadError(source, "empty file")
-    _check_pixel_count(buffer, source)
-    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    image = decode_unchanged(buffer, source)
     if image is None:
         raise ImageReadError(source, "not a decodable image (corrupt, truncated or unsupported format)")
     return to_rgb8(image, source)
+
+
+def decode_unchanged(buffer: np.ndarray, source: str) -> np.ndarray | None:
+    """OpenCV's ``IMREAD_UNCHANGED`` decoding of encoded bytes, after the checks every file needs.
+
+    An empty buffer, or a header claiming more than :func:`max_pixels` pixels,
+    raises :class:`ImageReadError`; None means OpenCV cannot decode the bytes
+    (the caller words that for what the file is: an image, a mask).
+    """
+    if buffer.size == 0:
+        raise ImageReadError(source, "empty file")
+    _check_pixel_count(buffer, source)
+    return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
 
 
 def header_size(buffer: np.ndarray) -> tuple[int, int] | None:

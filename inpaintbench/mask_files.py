@@ -16,20 +16,19 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from .errors import InpaintbenchError
+from .errors import ImageReadError, InpaintbenchError
+from .images import decode_unchanged, read_file_bytes
 from .pairing import CompanionFolder
 
 
 def read_mask_file(path: Path) -> np.ndarray:
     """The hole of a mask image as (H, W) bool: True where the file is brighter than half its range."""
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-    except OSError as error:
-        raise InpaintbenchError(f"mask {path}: {error.strerror or error}") from None
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    try:  # the image reader's checks too: no pipes, no decompression bombs
+        image = decode_unchanged(read_file_bytes(path), str(path))
+    except ImageReadError as error:
+        raise InpaintbenchError(f"mask {path}: {error.reason}") from None
     if image is None:
         raise InpaintbenchError(f"mask {path} is not a decodable image (corrupt, truncated or unsupported format)")
     if image.ndim == 3:

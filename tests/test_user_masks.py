@@ -1,6 +1,7 @@
 """Masks the user drew: file formats, pairing by name, and the files:DIR protocol."""
 
 import json
+import os
 
 import cv2
 import numpy as np
@@ -70,6 +71,17 @@ def test_mask_files_of_every_common_format_read_as_the_same_hole(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"not a png")
     with pytest.raises(InpaintbenchError, match="broken.png is not a decodable image"):
         read_mask_file(tmp_path / "broken.png")
+
+
+def test_mask_files_get_the_image_readers_checks(tmp_path, monkeypatch):
+    """A pipe named like a mask would block the run; a header claiming too many pixels is not decoded."""
+    os.mkfifo(tmp_path / "pipe.png")
+    with pytest.raises(InpaintbenchError, match="pipe.png: not a regular file"):
+        read_mask_file(tmp_path / "pipe.png")
+    cv2.imwrite(str(tmp_path / "large.png"), np.zeros((300, 400), np.uint8))
+    monkeypatch.setenv("INPAINTBENCH_MAX_PIXELS", "100000")
+    with pytest.raises(InpaintbenchError, match="large.png: 400x300 is 120,000 pixels, above the limit of 100,000"):
+        read_mask_file(tmp_path / "large.png")
 
 
 def test_a_mask_drawn_on_the_photograph_is_resized_and_cropped_like_the_photograph(tmp_path):
