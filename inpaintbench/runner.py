@@ -245,7 +245,9 @@ def _complete(name: str, method: Method, batch: Batch, rows: list[int]) -> Compl
     if isinstance(method, PredictionFolder):
         found, missing = method.collect([batch.ids[k] for k in rows], batch.targets.shape[1:])
         rows = [k for k in rows if batch.ids[k] in found]
-        output = np.stack([found[batch.ids[k]] for k in rows]) if rows else batch.masked[:0]
+        if not rows:  # no file for the whole batch: its items are missing, not the method's failure
+            return Completion([], batch.masked[:0], [], missing)
+        output = np.stack([found[batch.ids[k]] for k in rows])
         seconds = float("nan")  # made elsewhere: no time to report
     else:
         started = time.perf_counter()
@@ -254,7 +256,7 @@ def _complete(name: str, method: Method, batch: Batch, rows: list[int]) -> Compl
     masked = batch.masked[rows]
     masks = batch.masks[rows]
     completed = composite(masked, check_output(name, output, masked), masks)
-    scores, scorer_errors = score_completed(completed, batch.targets[rows], masks) if rows else ({}, {})
+    scores, scorer_errors = score_completed(completed, batch.targets[rows], masks)
     hole_fraction = masks.reshape(len(rows), -1).mean(axis=1)
     records = [
         {"item": batch.ids[k], **{key: float(values[j]) for key, values in scores.items()}, "hole_fraction": float(hole_fraction[j]), "seconds": seconds}

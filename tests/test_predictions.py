@@ -6,17 +6,10 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from inpaintbench.cli import main
 
 SCORES = ["item", "psnr", "ssim", "psnr_hole", "ssim_hole", "l1_hole"]
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return CliRunner(env={"COLUMNS": "200"})
 
 
 def _outside_telea(inputs, masks, out, rename=lambda name: name):
@@ -123,3 +116,20 @@ def test_predictions_with_parallel_workers_are_read_by_the_parent(runner, tmp_pa
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "res" / "table.csv").set_index("method")
     assert table.loc["mine", "n"] == 4 and table.loc["mine", "psnr"] == pytest.approx(table.loc["telea", "psnr"])
+
+
+def test_batches_without_any_prediction_file_are_missing_not_a_method_failure(runner, tmp_path):
+    """Three batches in a row with no file at all: each item is reported missing, the row is neither failed nor stopped."""
+    args = ["--limit", "8", "--batch-size", "2"]
+    assert runner.invoke(main, ["masks", "export", *args, "--out", "ex"]).exit_code == 0
+    _outside_telea(tmp_path / "ex" / "input", tmp_path / "ex" / "mask", tmp_path / "outside")
+    for path in sorted((tmp_path / "outside").iterdir())[1:]:
+        path.unlink()
+    result = runner.invoke(main, ["compare", "--methods", "mean-fill", *args, "--predictions", "mine=outside", "--out", "res", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", " ")
+    assert "mine: 7 prediction(s) missing or unusable" in text
+    assert "method 'mine'" not in text and "stopped" not in text
+    failures = [json.loads(line) for line in (tmp_path / "res" / "failures.jsonl").read_text().splitlines()]
+    assert {f["stage"] for f in failures if f.get("method") == "mine"} == {"predictions"}
+    assert pd.read_csv(tmp_path / "res" / "table.csv").set_index("method").loc["mine", "n"] == 1
