@@ -41,3 +41,12 @@ def fresh_plugins():
     plugins.reset()
     yield plugins.plugin_manager()
     plugins.reset()
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    """A click runner working in the test's own folder, 200 columns wide so tables and messages are not wrapped."""
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    return CliRunner(env={"COLUMNS": "200"})

@@ -4,16 +4,9 @@ import json
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from inpaintbench import registry
 from inpaintbench.cli import main
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return CliRunner(env={"COLUMNS": "200"})
 
 
 def test_compare_writes_every_output(runner, tmp_path):

@@ -17,19 +17,12 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from inpaintbench.cli import main
 from inpaintbench.methods import Method
 from inpaintbench.results import ResultsStore
 
 from plugin_doubles import registering
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return CliRunner(env={"COLUMNS": "200"})
 
 
 def _photo(seed, size=96):

@@ -4,15 +4,8 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from inpaintbench.cli import main
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return CliRunner(env={"COLUMNS": "200"})
 
 
 def _photo(height, width, seed=0):

@@ -7,7 +7,6 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from inpaintbench.cli import main
@@ -15,12 +14,6 @@ from inpaintbench.errors import InpaintbenchError
 from inpaintbench.mask_files import read_mask_file
 from inpaintbench.pairing import CompanionFolder, pairing_key
 from inpaintbench.protocol import Protocol
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return CliRunner()
 
 
 def _hole(height=40, width=60):
