@@ -145,3 +145,26 @@ def test_train_on_a_full_disk_is_one_line_from_the_command_line(tmp_path, monkey
                                        "-o", "width=0.0625", "-o", "bottleneck=16", "--out", "run"])
     assert result.exit_code == 2 and "No space left on device" in result.output and "losses.csv" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_full_disk_under_the_loss_log_names_that_file(tmp_path):
+    """A write into a full disk reports no file name; the run names the file it was writing."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "losses.csv").symlink_to("/dev/full")  # every flush fails with ENOSPC, as on a full disk
+    with pytest.raises(OSError) as error:
+        train(tiny_config(run, steps=2))
+    assert error.value.errno == errno.ENOSPC and error.value.filename == str(run / "losses.csv")
+
+
+def test_a_failing_dataset_read_is_not_blamed_on_the_run_directory(tmp_path, monkeypatch):
+    from inpaintbench.datasets.sample import Sample
+
+    def failing_disk(self, item_id):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(Sample, "read", failing_disk)
+    with pytest.raises(OSError) as error:
+        train(tiny_config(tmp_path / "run", steps=2))
+    assert error.value.errno == errno.EIO and error.value.filename is None
+    assert "run" not in str(error.value)

@@ -35,7 +35,7 @@ from ..results import write_atomic
 from . import checkpoint, distributed, numerics
 from .config import TrainConfig
 from .data import StepBatches, TrainingStream, make_loader, to_model_input
-from .logs import LossLog, save_samples
+from .logs import LossLog, naming, save_samples
 from .method import TrainableMethod, predict
 from .recipe import StepContext, TrainingRecipe
 
@@ -152,13 +152,10 @@ def train(
     tools use it); ``progress`` is an object with ``start(total, done)`` and
     ``advance(step, phase, losses, images_per_s)`` (the CLI's rich display).
     """
+    checked = plan(config)
     processes = distributed.start(config.device)
     try:
-        return _Run(plan(config), processes, on_step, progress).run()
-    except OSError as error:
-        if error.filename is None and error.strerror:  # a write into the run directory: say which one
-            raise OSError(error.errno, error.strerror, str(config.run_dir())) from error
-        raise
+        return _Run(checked, processes, on_step, progress).run()
     finally:
         distributed.stop(processes)
 
@@ -262,7 +259,8 @@ class _Run:
         started = time.perf_counter()
         if self.processes.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.run_dir / "config.json", json.dumps(self.plan.record(), indent=2, default=str))
+            with naming(self.run_dir / "config.json"):
+                write_atomic(self.run_dir / "config.json", json.dumps(self.plan.record(), indent=2, default=str))
         recipe = self.plan.recipe
         weight_names = sorted({name for phase in self.schedule.phases for name in phase.weights})
         columns = [*recipe.loss_names, *(f"w_{name}" for name in weight_names), "images_per_s"]

@@ -9,9 +9,11 @@ prediction | ground truth for a fixed set of images, every N steps.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,20 +26,38 @@ log = logging.getLogger(__name__)
 LOSSES_FILE = "losses.csv"
 
 
+@contextlib.contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Attach ``path`` to an OSError raised without a file name.
+
+    A write into a full disk reports only "No space left on device"; the
+    user needs to read which file of the run could not be written.
+    """
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None and error.strerror:
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
+
+
 class LossLog:
     """Appends one CSV row per step with fixed columns (a loss not computed in a phase is left empty)."""
 
     def __init__(self, run_dir: Path, columns: list[str], resume_step: int, tensorboard: bool = True):
         self.path = run_dir / LOSSES_FILE
         self.columns = ["step", "phase", *columns]
-        fresh = True
-        if resume_step > 0 and self.path.exists():
-            fresh = not self._truncate_after(resume_step)
-        self._handle = open(self.path, "w" if fresh else "a", newline="")
-        self._csv = csv.writer(self._handle)
-        if fresh:
-            self._csv.writerow(self.columns)
-        self._events = _tensorboard_writer(run_dir) if tensorboard else None
+        self._events_dir = run_dir / "tensorboard"
+        with naming(self.path):
+            fresh = True
+            if resume_step > 0 and self.path.exists():
+                fresh = not self._truncate_after(resume_step)
+            self._handle = open(self.path, "w" if fresh else "a", newline="")
+            self._csv = csv.writer(self._handle)
+            if fresh:
+                self._csv.writerow(self.columns)
+        with naming(self._events_dir):
+            self._events = _tensorboard_writer(self._events_dir) if tensorboard else None
 
     def _truncate_after(self, step: int) -> bool:
         """Keep the header and rows of steps < ``step`` (0-based steps already done); False if unusable."""
@@ -61,33 +81,39 @@ class LossLog:
 
     def write(self, step: int, phase: str, values: dict[str, float]) -> None:
         row = {"step": step, "phase": phase, **values}
-        self._csv.writerow([_format(row.get(column, "")) for column in self.columns])
-        self._handle.flush()  # one small write per step; `tail -f losses.csv` follows the run
+        with naming(self.path):
+            self._csv.writerow([_format(row.get(column, "")) for column in self.columns])
+            self._handle.flush()  # one small write per step; `tail -f losses.csv` follows the run
         if self._events is not None:
-            for name, value in values.items():
-                self._events.add_scalar(name, value, step)
+            with naming(self._events_dir):
+                for name, value in values.items():
+                    self._events.add_scalar(name, value, step)
 
     def flush(self) -> None:
-        self._handle.flush()
+        with naming(self.path):
+            self._handle.flush()
         if self._events is not None:
-            self._events.flush()
+            with naming(self._events_dir):
+                self._events.flush()
 
     def close(self) -> None:
-        self._handle.close()
+        with naming(self.path):
+            self._handle.close()
         if self._events is not None:
-            self._events.close()
+            with naming(self._events_dir):
+                self._events.close()
 
 
 def _format(value) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
-def _tensorboard_writer(run_dir: Path):
+def _tensorboard_writer(folder: Path):
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:  # tensorboard is optional
         return None
-    return SummaryWriter(str(run_dir / "tensorboard"))
+    return SummaryWriter(str(folder))
 
 
 def read_losses(run_dir: Path):
@@ -100,4 +126,5 @@ def read_losses(run_dir: Path):
 def save_samples(path: Path, masked: np.ndarray, predicted: np.ndarray, truth: np.ndarray) -> None:
     """One Fig. 10 grid: a row per image, columns input | prediction | ground truth."""
     rows = [[m, p, t] for m, p, t in zip(masked, predicted, truth)]
-    write_png_atomic(path, tile(rows, ["input", "prediction", "ground truth"]))
+    with naming(path):
+        write_png_atomic(path, tile(rows, ["input", "prediction", "ground truth"]))
