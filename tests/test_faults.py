@@ -130,13 +130,14 @@ def test_cuda_on_a_machine_without_it_is_refused_before_any_work(runner, tmp_pat
     assert not (tmp_path / "res").exists()
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p.write_text("a file"), "is a file, not a directory"),
-    (lambda p: None, "Not a directory"),
+@pytest.mark.parametrize("where, message", [
+    ("taken", "is a file, not a directory"),
+    ("taken/below", "Not a directory"),
 ])
-def test_an_unusable_out_is_one_line_before_methods_load(runner, tmp_path, make, message):
+def test_an_unusable_out_is_one_line_before_methods_load(runner, tmp_path, where, message):
+    """--out names a file, or a folder under a file."""
     (tmp_path / "taken").write_text("a file")
-    out = tmp_path / "taken" if message.startswith("is a file") else tmp_path / "taken" / "below"
+    out = tmp_path / where
     result = _compare(runner, "--limit", "2", "--out", str(out))
     assert result.exit_code == 2 and message in result.output and str(out) in result.output
     assert "Traceback" not in result.output
