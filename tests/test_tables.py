@@ -60,13 +60,6 @@ def test_methods_without_scores_are_left_out_of_every_rendering_with_their_reaso
     assert r"95 \% paired-bootstrap" in latex and r"\toprule" in latex and "%" not in latex.replace(r"\%", "")
 
 
-def test_renderers_escape_latex():
-    scores = pd.DataFrame(_rows("a", [1, 2], "xy") + _rows("b", [3, 4], "xy"))
-    summary = summarize(scores, RECORD)
-    latex = to_latex(summary, RECORD)
-    assert r"95 \% paired-bootstrap" in latex and r"\toprule" in latex and "%" not in latex.replace(r"\%", "")
-
-
 def test_each_column_says_how_many_items_it_averages():
     """n is the paired set; a column that averages fewer items says so under the table."""
     scores = pd.DataFrame(_rows("a", [1, 2, 3], "xyz") + _rows("b", [4, 5, 6], "xyz"))
