@@ -54,7 +54,7 @@ def comparison_grid(
             if mask is not None and mask.shape == image.shape[:2]:
                 image = outline_hole(image, mask)
             if kind in methods:
-                put_corner_label(image, _psnr_text(psnr_of.get((kind, item))))
+                put_corner_label(image, psnr_text(psnr_of.get((kind, item))))
             row.append(image)
         rows.append(row)
         names.append(item)
@@ -169,7 +169,8 @@ def hole_psnr(scores: pd.DataFrame) -> dict[tuple[str, str], float]:
     return {(m, i): float(v) for m, i, v in zip(scores["method"], scores["item"], scores["psnr_hole"])}
 
 
-def _psnr_text(value: float | None) -> str | None:
+def psnr_text(value: float | None) -> str | None:
+    """A hole PSNR as the grid and report.html label it ("23.41 dB"); None when there is none to show."""
     if value is None or not math.isfinite(value):
         return None
     return f"{value:.2f} dB"
