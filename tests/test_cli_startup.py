@@ -62,19 +62,27 @@ def test_help_of_every_command_and_the_registries_import_nothing_heavy():
 
 def test_listings_and_argument_errors_import_nothing_heavy():
     result = _run_fresh("""
+        import pathlib, shutil, tempfile
         from click.testing import CliRunner
         from inpaintbench.cli import main
 
+        photo = pathlib.Path(tempfile.mkdtemp()) / "photo.png"
+        photo.write_bytes(b"")
+        inpaint = ["--mask", str(photo), "--out", str(photo.parent / "out")]
         calls = [
             ["methods"], ["methods", "patchmatch"], ["methods", "no-such-method"], ["datasets"],
+            ["scorers"], ["masks", "protocols"],
             ["train", "no-such-method"], ["compare", "--no-such-flag"],
+            ["inpaint", "no-such-method", str(photo.parent / "missing.png"), *inpaint],
+            ["inpaint", "no-such-method", str(photo), *inpaint],
             ["experiment", "table-vi", "--methods", "no-such-method", "--steps", "1"],
             ["experiment", "generalise", "--on", "sample", "--methods", "no-such-method"],
             ["experiment", "encoder-study", "--methods", "no-such-method"],
         ]
         result = {"exit_codes": [CliRunner().invoke(main, args).exit_code for args in calls]}
+        shutil.rmtree(photo.parent)
     """)
-    assert result["exit_codes"] == [0, 0, 2, 0, 2, 2, 2, 2, 2]
+    assert result["exit_codes"] == [0, 0, 2, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2]
     assert result["heavy"] == []
 
 
