@@ -14,13 +14,16 @@ read back into its cells.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from .images import read_image
 from .results import ResultsStore
+
+if TYPE_CHECKING:  # annotations only: training draws its sample grids with tile() and need not pay for pandas
+    import pandas as pd
 
 _LABEL_HEIGHT = 20
 #: the band above each row that holds the row's label, when a grid has row labels

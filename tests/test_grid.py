@@ -6,6 +6,9 @@ pixel among its 8 neighbours), so a change in how grid.py draws it is caught.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -116,3 +119,10 @@ def test_untile_inverts_tile_with_row_labels():
     assert grid.shape[1] == tile(rows, ["a", "b", "c"]).shape[1]
     with pytest.raises(ValueError, match="not a grid of 4 columns"):
         untile(grid, 4, row_labels=True)
+
+
+def test_training_logs_draw_grids_without_importing_pandas():
+    """Every training process imports the grid for its sample images; pandas is only for the results' grid."""
+    code = "import sys, inpaintbench.training.logs; print('pandas' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "False"
