@@ -154,11 +154,10 @@ def evaluate_lineup(
     from .sharding import evaluate_shard, merge_shards, process_group, shard_dir
 
     ranks = ranks or Ranks.from_environment()
+    check_workers(spec.shard, ranks, workers)
     by_rank = spec.shard is None and ranks.distributed  # a shard given by hand is one process, whatever the ranks
     if by_rank:
         spec = dataclasses.replace(spec, shard=ranks.shard)
-    if spec.shard is not None and workers != 1:
-        raise InpaintbenchError("--workers splits a whole run; a shard (--shard or a torchrun rank) is one process: drop --workers")
     methods, unavailable = lineup.methods, lineup.unavailable
     if spec.shard is None:
         with store.lock():
@@ -181,6 +180,12 @@ def evaluate_lineup(
         merge_shards(store.root, [shard_dir(store.root, (k, ranks.world_size)) for k in range(ranks.world_size)])
         store.write_record({"method_order": merged_order(store, order)})
     return Outcome.COMPLETE
+
+
+def check_workers(shard: tuple[int, int] | None, ranks: Ranks, workers: int) -> None:
+    """Worker processes split a whole run; a shard (given by hand, or a torchrun rank) is one process."""
+    if (shard is not None or ranks.distributed) and workers != 1:
+        raise InpaintbenchError("--workers splits a whole run; a shard (--shard or a torchrun rank) is one process: drop --workers")
 
 
 def merged_order(store: ResultsStore, labels: list[str]) -> list[str]:

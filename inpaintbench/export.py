@@ -25,7 +25,6 @@ from .pairing import MASK_SUFFIX
 from .results import item_filename, mask_pixels, write_atomic, write_png_atomic
 from .runner import RunSpec, load_batch, run_record
 
-LAYOUTS = ("folders", "lama")
 #: the record of what was exported, beside the images
 EXPORT_RECORD = "export.json"
 

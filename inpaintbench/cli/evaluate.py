@@ -31,8 +31,21 @@ MASK_HELP = (
 
 
 def _set_max_pixels(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
-    if value is not None:  # through the environment, so that worker processes apply it too
-        os.environ["INPAINTBENCH_MAX_PIXELS"] = str(value)
+    """Through the environment, so that worker processes apply it too; the caller's value is back when the command ends."""
+    if value is None:
+        return
+    from ..images import MAX_PIXELS_VARIABLE
+
+    previous = os.environ.get(MAX_PIXELS_VARIABLE)
+    os.environ[MAX_PIXELS_VARIABLE] = str(value)
+
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop(MAX_PIXELS_VARIABLE, None)
+        else:
+            os.environ[MAX_PIXELS_VARIABLE] = previous
+
+    ctx.call_on_close(restore)
 
 
 max_pixels_option = click.option(
@@ -109,20 +122,17 @@ def evaluate_with_progress(
     methods: dict[str, Method],
     store: ResultsStore,
     unavailable: dict[str, str],
-    run: Callable[..., Report] | None = None,
+    run: Callable[..., Report],
     show: bool = True,
 ) -> Report:
     """Evaluate under a progress bar, then say what was resumed, skipped or failed.
 
-    ``run(advance=..., on_start=...)`` replaces the plain :func:`evaluate` into
-    ``store`` (a shard, or parallel workers); ``show=False`` hides the bar
-    (torchrun ranks other than 0 share rank 0's terminal).
+    ``run(advance=..., on_start=...)`` scores ``methods`` into ``store`` (the
+    evaluation service's call); ``show=False`` hides the bar (torchrun ranks
+    other than 0 share rank 0's terminal).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from ..runner import evaluate
-
-    run = run or (lambda **progress: evaluate(spec, methods, store, unavailable, **progress))
     console = Console(stderr=True)
     _warn_if_trained_on_these_images(methods, spec.dataset, console)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
@@ -190,7 +200,7 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
     for name in [*options, *checkpoints]:
         if name not in names:
             raise InpaintbenchError(f"option or checkpoint given for {name!r}, which is not among --methods ({', '.join(names)})")
-    from ..evaluation import MethodRequest, Outcome, build_lineup, evaluate_lineup
+    from ..evaluation import MethodRequest, Outcome, build_lineup, check_workers, evaluate_lineup
     from ..protocol import Protocol
     from ..results import ResultsStore
     from ..runner import RunSpec
@@ -198,8 +208,7 @@ def compare_command(dataset, root, split, mask, image_size, limit, seed, device,
 
     ranks = Ranks() if shard_text else Ranks.from_environment()  # a shard given by hand is one process
     shard = parse_shard(shard_text) if shard_text else None
-    if (shard is not None or ranks.distributed) and workers != 1:
-        raise InpaintbenchError("--workers splits a whole run; a shard (--shard or a torchrun rank) is one process: drop --workers")
+    check_workers(shard, ranks, workers)  # before the dataset is opened
     check_device(device)
     data = registry.open_dataset(dataset, root, split)
     protocol = Protocol(image_size=image_size, mask=mask)
@@ -299,18 +308,17 @@ def run_command(method, dataset, root, split, mask, image_size, limit, seed, dev
     from ..results import ResultsStore
     from ..runner import RunSpec
 
-    options = {method: dict(key_value_pairs(option_values, "-o"))}
-    checkpoints = {method: checkpoint} if checkpoint else {}
+    request = MethodRequest(method, method, dict(key_value_pairs(option_values, "-o")), checkpoint)
     check_device(device)
     data = registry.open_dataset(dataset, root, split)
     spec = RunSpec(data, Protocol(image_size=image_size, mask=mask), seed=seed, limit=limit, batch_size=batch_size, keep_images=None)
     check_out(out, data)
     store = ResultsStore(out)
-    lineup = build_lineup([MethodRequest(method, method, options[method], checkpoints.get(method))], device,
-                          find_weights=_find_trained_run(dataset))
+    one_process = Ranks()  # one method in one process: torchrun's variables are compare's business
+    lineup = build_lineup([request], device, one_process, find_weights=_find_trained_run(dataset))
     if lineup.unavailable:
         raise InpaintbenchError(f"method {method!r}: {lineup.unavailable[method]}")
-    evaluate_lineup(spec, lineup, store, [method], display=_display(Ranks()))
+    evaluate_lineup(spec, lineup, store, [method], ranks=one_process, display=_display(one_process))
     with store.lock():
         reports = _print_summary(store, 8, "rich")
     Console(stderr=True).print(f"completed images: {store.root / 'images' / method}")

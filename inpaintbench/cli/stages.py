@@ -15,7 +15,7 @@ import time
 import click
 from rich.console import Console
 
-from ..devices import Ranks
+from ..devices import DEVICE_CHOICES, Ranks
 from ..experiments.stages import Hooks, Runtime
 from .evaluate import evaluate_with_progress
 from .train import RichTrainingProgress
@@ -61,7 +61,7 @@ RUNTIME_KEYS = ("device", "workers", "eval_workers", "eval_batch_size", "grid_ro
 def runtime_options(command):
     """How to run: none of these change a number, so a rerun of an experiment may change them."""
     decorators = [
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
+        click.option("--device", type=click.Choice(DEVICE_CHOICES), default="auto", show_default=True),
         click.option("--workers", default=2, show_default=True, type=click.IntRange(min=0), help="Data-loading processes while training."),
         click.option("--eval-workers", default=0, show_default=True, type=click.IntRange(min=0),
                      help="Processes evaluating the CPU methods (0: one per core); the scores equal one process's."),

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import registry
-from ..devices import Ranks
+from ..devices import DEVICE_CHOICES, Ranks
 from ..training.config import PRECISIONS, build_config
 from . import key_value_pairs
 
@@ -71,7 +71,7 @@ class RichTrainingProgress:
 @click.option("--epochs", type=float, help="Passes over the training images (instead of --steps).")
 @click.option("--batch-size", type=int, help="Global batch size (default: the method's published value; see `inpaintbench methods NAME`).")
 @click.option("--lr", type=float, help="Learning rate (default: the method's published value).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="auto: CUDA when available.  [default: auto]")
+@click.option("--device", type=click.Choice(DEVICE_CHOICES), help="auto: CUDA when available.  [default: auto]")
 @click.option("--precision", type=click.Choice(PRECISIONS), help="Autocast dtype; fp16 adds a grad scaler.  [default: fp32]")
 @click.option("--workers", type=int, help="Data-loading worker processes.  [default: 2]")
 @click.option("--seed", type=int, help="Seed of initial weights, crops and masks; recorded in the checkpoint.  [default: 0]")
