@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
+import threading
 import warnings
 from os import PathLike
 
 import cv2
 import numpy as np
 
-from .errors import ImageReadError
+from .errors import ImageReadError, InpaintbenchError
 
 #: the smallest side a method can work with (a mask needs pixels around the hole)
 MIN_SIDE = 8
@@ -32,9 +34,20 @@ MAX_PIXELS_VARIABLE = "INPAINTBENCH_MAX_PIXELS"
 
 
 def max_pixels() -> int:
-    """The pixel limit in force: ``INPAINTBENCH_MAX_PIXELS``, else :data:`DEFAULT_MAX_PIXELS`."""
-    value = os.environ.get(MAX_PIXELS_VARIABLE, "")
-    return int(value) if value.strip().isdigit() else DEFAULT_MAX_PIXELS
+    """The pixel limit in force: ``INPAINTBENCH_MAX_PIXELS``, else :data:`DEFAULT_MAX_PIXELS`.
+
+    A malformed value is an error rather than the default: a user who wrote
+    ``2e8`` meant to raise the limit, and would otherwise see files skipped.
+    """
+    value = os.environ.get(MAX_PIXELS_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_MAX_PIXELS
+    if not re.fullmatch(r"[0-9]+", value) or int(value) == 0:
+        raise InpaintbenchError(
+            f"{MAX_PIXELS_VARIABLE}={value!r} is not a positive whole number of pixels: write digits only "
+            f"(e.g. {MAX_PIXELS_VARIABLE}=200000000), or unset it for the default of {DEFAULT_MAX_PIXELS:,}"
+        )
+    return int(value)
 
 
 def read_image(path: str | PathLike[str]) -> np.ndarray:
@@ -93,8 +106,28 @@ def decode_unchanged(buffer: np.ndarray, source: str) -> np.ndarray | None:
     return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
 
 
+class AbovePillowLimit(Exception):
+    """A header above Pillow's own bomb limit, not read past it; ``pixels`` is its claim when Pillow states it."""
+
+    def __init__(self, pixels: int | None, pillow_limit: int):
+        super().__init__(pixels, pillow_limit)
+        self.pixels = pixels
+        self.pillow_limit = pillow_limit
+
+
+#: Pillow's limit is one global for every thread: reads past it take turns, so none restores another's None
+_PAST_PILLOW_LIMIT = threading.Lock()
+
+
 def header_size(buffer: np.ndarray) -> tuple[int, int] | None:
-    """(width, height) from the file's header, without decoding pixels; None when Pillow does not know the format."""
+    """(width, height) from the file's header, without decoding pixels; None when Pillow does not know the format.
+
+    Pillow refuses headers above its own bomb limit (twice ``MAX_IMAGE_PIXELS``).
+    Such a file is over :func:`max_pixels` too unless the user raised it past
+    Pillow's: only then is the size read past Pillow's limit (a swap of that
+    global); otherwise :class:`AbovePillowLimit` is raised and the global is
+    left alone, since another thread may be decoding.
+    """
     from PIL import Image
 
     def read() -> tuple[int, int]:
@@ -105,26 +138,32 @@ def header_size(buffer: np.ndarray) -> tuple[int, int] | None:
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             return read()
-        except Image.DecompressionBombError:  # Pillow's own limit: read the size past it, the toolkit's own limit applies
-            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                return read()
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved
+        except Image.DecompressionBombError as error:
+            pillow_limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+            if max_pixels() <= pillow_limit:
+                stated = re.search(r"\((\d+) pixels\)", str(error))
+                raise AbovePillowLimit(int(stated.group(1)) if stated else None, pillow_limit) from None
+            with _PAST_PILLOW_LIMIT:
+                saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+                try:
+                    return read()
+                finally:
+                    Image.MAX_IMAGE_PIXELS = saved
         except Exception:  # not a format Pillow reads (OpenCV may): no header check
             return None
 
 
 def _check_pixel_count(buffer: np.ndarray, source: str) -> None:
-    size = header_size(buffer)
     limit = max_pixels()
+    fix = f"not decoded; raise it with --max-pixels or {MAX_PIXELS_VARIABLE}"
+    try:
+        size = header_size(buffer)
+    except AbovePillowLimit as above:
+        claim = f"{above.pixels:,}" if above.pixels is not None else f"more than {above.pillow_limit:,}"
+        raise ImageReadError(source, f"its header claims {claim} pixels, above the limit of {limit:,} ({fix})") from None
     if size is not None and size[0] * size[1] > limit:
         width, height = size
-        raise ImageReadError(
-            source,
-            f"{width}x{height} is {width * height:,} pixels, above the limit of {limit:,} "
-            f"(not decoded; raise it with --max-pixels or {MAX_PIXELS_VARIABLE})",
-        )
+        raise ImageReadError(source, f"{width}x{height} is {width * height:,} pixels, above the limit of {limit:,} ({fix})")
 
 
 def to_rgb8(image: np.ndarray, source: str) -> np.ndarray:

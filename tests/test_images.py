@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import struct
+import types
+import zlib
 
 import cv2
 import numpy as np
 import pytest
 
 from inpaintbench.errors import ImageReadError, InpaintbenchError
-from inpaintbench.images import decode_image, read_image, to_rgb8
+from inpaintbench.images import decode_image, max_pixels, read_image, to_rgb8
 
 RED = (200, 30, 10)  # RGB
 
@@ -159,3 +162,67 @@ def test_cmyk_jpeg_is_read_as_rgb(tmp_path):
     decoded = read_image(tmp_path / "cmyk.jpg")
     assert decoded.shape == rgb.shape
     assert np.abs(decoded.astype(int) - rgb).mean() < 5
+
+
+# -- the pixel limit -----------------------------------------------------------------------
+def png_header_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height: a decompression bomb's header."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def pillow_limit_writes(monkeypatch):
+    """Every assignment to Pillow's global MAX_IMAGE_PIXELS made while the test runs (other threads read that global)."""
+    import PIL
+    from PIL import Image
+
+    writes: list[object] = []
+
+    class Watched(types.ModuleType):
+        def __getattr__(self, name):
+            return getattr(Image, name)
+
+        def __setattr__(self, name, value):
+            if name == "MAX_IMAGE_PIXELS":
+                writes.append(value)
+            setattr(Image, name, value)
+
+    monkeypatch.setattr(PIL, "Image", Watched("PIL.Image"))
+    return writes
+
+
+def test_a_header_above_pillows_limit_is_refused_without_touching_pillows_global(pillow_limit_writes):
+    from PIL import Image
+
+    assert 30000 * 30000 > 2 * Image.MAX_IMAGE_PIXELS > max_pixels()
+    with pytest.raises(ImageReadError, match="bomb.png: its header claims 900,000,000 pixels, above the limit of 150,000,000"):
+        decode_image(png_header_claiming(30000, 30000), "bomb.png")
+    assert pillow_limit_writes == []
+
+
+def test_a_limit_raised_past_pillows_reads_the_size_past_it_and_restores_pillows(pillow_limit_writes, monkeypatch):
+    from PIL import Image
+
+    before = Image.MAX_IMAGE_PIXELS
+    assert 2 * before < 190_000_000 < 20000 * 10000
+    monkeypatch.setenv("INPAINTBENCH_MAX_PIXELS", "190000000")
+    with pytest.raises(ImageReadError, match="20000x10000 is 200,000,000 pixels, above the limit of 190,000,000"):
+        decode_image(png_header_claiming(20000, 10000), "wide.png")
+    assert pillow_limit_writes == [None, before] and Image.MAX_IMAGE_PIXELS == before
+
+
+@pytest.mark.parametrize("value", ["2e8", "200_000_000", "-5", "0", "1,000", "lots"])
+def test_a_malformed_pixel_limit_is_an_error_naming_the_variable(monkeypatch, value):
+    monkeypatch.setenv("INPAINTBENCH_MAX_PIXELS", value)
+    with pytest.raises(InpaintbenchError, match=r"INPAINTBENCH_MAX_PIXELS=.* digits only") as caught:
+        decode_image(encode(rgb_image()), "photo.png")
+    assert repr(value) in str(caught.value) and not isinstance(caught.value, ImageReadError)
+
+
+@pytest.mark.parametrize("value, expected", [(" 5000 ", 5000), ("", 150_000_000)])
+def test_a_pixel_limit_of_digits_or_empty_is_read(monkeypatch, value, expected):
+    monkeypatch.setenv("INPAINTBENCH_MAX_PIXELS", value)
+    assert max_pixels() == expected
