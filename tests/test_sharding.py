@@ -242,3 +242,15 @@ def test_torchrun_ranks_shard_the_run_and_rank_0_prints_the_table(images, single
     methods = CLASSICAL.split(",")
     expected = table(single)
     pd.testing.assert_frame_equal(table(out), expected[expected["method"].isin(methods)].reset_index(drop=True), check_dtype=False)
+
+
+def test_run_is_one_process_even_beside_torchrun_variables(images, tmp_path, monkeypatch):
+    """``run`` saves every completed image of one method: torchrun's variables do not make it a shard."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    out = tmp_path / "run"
+    argv = ["run", "mean-fill", "--dataset", "folder", "--root", str(images), "--image-size", "64", "--out", str(out)]
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    assert not (out / "shards").exists()
+    assert len(pd.read_csv(out / "scores.csv")) == 7 and len(list((out / "images" / "mean-fill").glob("*.png"))) == 7
