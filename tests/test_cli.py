@@ -5,8 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from inpaintbench import registry
+from inpaintbench import TrainableMethod, registry
 from inpaintbench.cli import main
+
+from plugin_doubles import registering
 
 
 def test_compare_writes_every_output(runner, tmp_path):
@@ -97,29 +99,22 @@ def test_bad_input_gets_one_clear_line(runner, args, message):
     assert "Traceback" not in result.output
 
 
-class _Weighted:
-    """A throw-away plugin whose method needs a checkpoint (a file holding one grey level)."""
+class _GreyNet(TrainableMethod):
+    """A method that needs a checkpoint (a file holding one grey level)."""
 
-    from inpaintbench import TrainableMethod, hookimpl
+    name = "grey-net"
+    summary = "fills the hole with the grey level stored in its checkpoint"
 
-    class Net(TrainableMethod):
-        name = "grey-net"
-        summary = "fills the hole with the grey level stored in its checkpoint"
+    def load_checkpoint(self, path):
+        self.level = int(path.read_text())
 
-        def load_checkpoint(self, path):
-            self.level = int(path.read_text())
-
-        def inpaint(self, images, masks):
-            return images * 0 + self.level
-
-    @hookimpl
-    def register_methods(self, register):
-        register(self.Net)
+    def inpaint(self, images, masks):
+        return images * 0 + self.level
 
 
 @pytest.fixture
 def weighted_plugin(fresh_plugins):
-    fresh_plugins.register(_Weighted(), name="weighted")
+    fresh_plugins.register(registering("register_methods", _GreyNet), name="weighted")
 
 
 def test_untrained_methods_are_listed_not_dropped(runner, tmp_path, weighted_plugin):
