@@ -10,20 +10,17 @@ removed: neither silently wins.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import typing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .datasets.base import Dataset
 from .errors import DuplicateNameError, InpaintbenchError, PluginError, UnknownNameError
+from .mask_protocols import MaskProtocol
 from .methods import Method, parse_options
 from .plugins import PluginFailure, derived, plugin_manager, record_failure
 from .results import REFERENCE_KINDS, is_row_name
-
-if TYPE_CHECKING:  # imported when their tables are first built (see _KINDS)
-    from .mask_protocols import MaskProtocol
-    from .scoring import Scorer
+from .scoring import Scorer
 
 #: the base class of one kind of registered thing
 Base = TypeVar("Base")
@@ -44,25 +41,19 @@ class _Table:
     duplicates: dict[str, list[str]]
 
 
-#: kind -> (hook, base class as "module:Class"); a base is imported when its table is first built,
-#: so that listing methods does not import the scorers' numerics
-_KINDS = {
-    "method": ("register_methods", "inpaintbench.methods:Method"),
-    "dataset": ("register_datasets", "inpaintbench.datasets.base:Dataset"),
-    "scorer": ("register_scorers", "inpaintbench.scoring:Scorer"),
-    "mask protocol": ("register_mask_protocols", "inpaintbench.mask_protocols:MaskProtocol"),
+#: kind -> (hook, the base class every registered class of that kind subclasses)
+_KINDS: dict[str, tuple[str, type[Any]]] = {
+    "method": ("register_methods", Method),
+    "dataset": ("register_datasets", Dataset),
+    "scorer": ("register_scorers", Scorer),
+    "mask protocol": ("register_mask_protocols", MaskProtocol),
 }
-
-
-def _base(kind: str) -> type[Any]:
-    module_name, _, class_name = _KINDS[kind][1].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
 
 
 def _table(kind: str) -> _Table:
     tables = derived()
     if kind not in tables:
-        hook_name, base = _KINDS[kind][0], _base(kind)
+        hook_name, base = _KINDS[kind]
         manager = plugin_manager()
         table = _Table({}, {})
         for impl in getattr(manager.hook, hook_name).get_hookimpls():
