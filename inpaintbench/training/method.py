@@ -121,13 +121,10 @@ class TrainableMethod(Method):
         self.check_image_size(images.shape[1], images.shape[2])
         self.check_masks(masks)
         height, width = images.shape[1:3]
-        padded_images, padded_masks = _pad_to_multiple(images, masks, self.SIDE_MULTIPLE if self.recipe.image_sizes is None else 1)
+        multiple = self.recipe.side_multiple if self.recipe.image_sizes is None else 1
+        padded_images, padded_masks = _pad_to_multiple(images, masks, multiple)
         output = predict(self.recipe, self.networks, padded_images, padded_masks, torch.device(self.device))
         return np.ascontiguousarray(output[:, :height, :width])
-
-    #: a fully convolutional recipe (``image_sizes`` None) runs on sides padded up to a multiple of this
-    #: (two stride-2 downsamplings and the matching upsamplings)
-    SIDE_MULTIPLE: ClassVar[int] = 4
 
     def check_image_size(self, height: int, width: int) -> None:
         """The trained size; a fully convolutional recipe (``image_sizes`` None) takes any size."""

@@ -70,8 +70,11 @@ class TrainingRecipe(ABC):
     flip: ClassVar[bool] = True
     #: mask protocols the method can train with; the first is the default of ``--mask``
     masks: ClassVar[tuple[str, ...]] = ("center",)
-    #: image sizes the networks accept (None: any multiple of 4)
+    #: image sizes the networks accept (None: fully convolutional, trained at any multiple of ``side_multiple``)
     image_sizes: ClassVar[tuple[int, ...] | None] = (128,)
+    #: a fully convolutional recipe's sides must divide by this (two stride-2 downsamplings and the matching
+    #: upsamplings); training sizes must be multiples, evaluation pads other sizes up to one
+    side_multiple: ClassVar[int] = 4
     #: names of the losses ``training_step`` may return, in log-column order
     loss_names: ClassVar[tuple[str, ...]] = ()
     #: networks needed at inference time (saved in the exported model)
@@ -86,8 +89,10 @@ class TrainingRecipe(ABC):
         if self.image_sizes is not None and self.image_size not in self.image_sizes:
             sizes = ", ".join(map(str, self.image_sizes))
             raise InpaintbenchError(f"method {method!r} is built for --image-size {sizes}, not {self.image_size}")
-        if self.image_sizes is None and self.image_size % 4:
-            raise InpaintbenchError(f"method {method!r} needs an --image-size that is a multiple of 4, not {self.image_size}")
+        if self.image_sizes is None and self.image_size % self.side_multiple:
+            raise InpaintbenchError(
+                f"method {method!r} needs an --image-size that is a multiple of {self.side_multiple}, not {self.image_size}"
+            )
 
     def prepare(self, stream: TrainingStream) -> None:  # noqa: B027 -- optional hook, empty by design
         """Look at the training data before the networks are built (e.g. a dataset's mean pixel, as Iizuka et al. 2017 subtract); default: nothing.
