@@ -1,9 +1,9 @@
 """Every extension point of inpaintbench, in one place.
 
 A plugin is a module (or object) with functions marked ``@hookimpl`` whose names
-match the specs below.  Built-in methods and datasets use these same hooks; an
-outside package registers its module under the ``inpaintbench`` entry-point group
-and needs nothing else.  See docs/plugins.md.
+match the specs below.  Every built-in (methods, datasets, scorers, mask
+protocols) uses these same hooks; an outside package registers its module under
+the ``inpaintbench`` entry-point group and needs nothing else.  See docs/plugins.md.
 """
 
 from __future__ import annotations

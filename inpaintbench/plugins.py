@@ -2,9 +2,10 @@
 
 Plugins come from the ``inpaintbench`` entry-point group (the built-in methods
 under ``plugins/`` are registered there exactly like an outside package) plus
-the core's default plugins (the built-in dataset loaders).  A plugin that
-fails to import is recorded with its distribution, entry point and error, and
-shown by ``inpaintbench methods``; the other plugins still load.
+the core's default plugins (the built-in dataset loaders, scorers and mask
+protocols).  A plugin that fails to import is recorded with its distribution,
+entry point and error, and shown by ``inpaintbench methods``; the other plugins
+still load.
 """
 
 from __future__ import annotations
