@@ -6,9 +6,6 @@ registered through the ``register_mask_protocols`` hook; the built-in
 that same hook.  A protocol parses its argument, gives the text that
 ``Protocol.key`` and run.json record, and draws an item's hole from a generator
 seeded by (seed, item, protocol) only, so every method sees the same hole.
-
-The plugin manager imports this module for every listing, so it stays light:
-OpenCV (irregular strokes) and the mask-file reader are imported where a mask is drawn.
 """
 
 from __future__ import annotations
@@ -16,13 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
+
 from .errors import DuplicateNameError, InpaintbenchError, PluginError, UnknownNameError
 from .hookspecs import hookimpl
+from .mask_files import benchmark_mask, mask_folder
 from .masks import IRREGULAR_BINS, center_mask, irregular_mask, item_rng, random_box_mask
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from .protocol import Protocol
 
 
@@ -108,12 +106,12 @@ class MaskProtocol:
 
     def _checked(self, mask: np.ndarray, size: int) -> np.ndarray:
         """``mask`` when it is a (size, size) bool array; otherwise an error naming the protocol."""
-        shape, dtype = getattr(mask, "shape", None), getattr(mask, "dtype", None)
-        if shape != (size, size) or dtype != bool:  # noqa: E721 -- a numpy dtype equals bool by value; numpy is not imported here
-            raise PluginError(
-                f"mask protocol {self.name!r} drew {type(mask).__name__} {shape} {dtype}, expected a ({size}, {size}) bool array"
-            )
-        return mask
+        if isinstance(mask, np.ndarray) and mask.shape == (size, size) and mask.dtype == np.bool_:
+            return mask
+        shape, dtype = getattr(mask, "shape", None), getattr(mask, "dtype", None)  # what a plugin drew may not be an array
+        raise PluginError(
+            f"mask protocol {self.name!r} drew {type(mask).__name__} {shape} {dtype}, expected a ({size}, {size}) bool array"
+        )
 
 
 def parse_mask(text: str) -> MaskProtocol:
@@ -196,16 +194,12 @@ class Files(MaskProtocol):
     def __init__(self, argument: str | None = None) -> None:
         super().__init__(argument)
         assert argument is not None  # argument_required: the base class refused a missing one
-        from .mask_files import mask_folder
-
         # recorded absolutely, so a results directory means the same folder from anywhere
         self.value = self.folder = str(Path(argument).expanduser().resolve())
         mask_folder(self.folder)  # fail early when it is not a folder of masks
 
     def item_mask(self, protocol, item_id, seed, source_shape=None):
         """The item's mask file, resized and cropped like the image when drawn on the photograph."""
-        from .mask_files import benchmark_mask
-
         if source_shape is None:
             raise InpaintbenchError("masks from files need the image's size (make_mask(..., source_shape=...))")
         return benchmark_mask(self.folder, item_id, source_shape, protocol.image_size, protocol.prepare)

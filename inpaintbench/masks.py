@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
+import cv2
 import numpy as np
 
 from .errors import InpaintbenchError
@@ -73,8 +74,6 @@ def irregular_mask(size: int, area_bin: tuple[float, float], rng: np.random.Gene
 
 def _draw_stroke(canvas: np.ndarray, width: int, rng: np.random.Generator) -> None:
     """One polyline of 4-12 random segments with round joints, drawn in place."""
-    import cv2  # only the irregular protocol draws with OpenCV
-
     size = canvas.shape[0]
     x, y = (int(v) for v in rng.integers(0, size, size=2))
     for _ in range(int(rng.integers(4, 13))):
