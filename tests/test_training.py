@@ -23,16 +23,7 @@ from inpaintbench.training.data import StepBatches
 from inpaintbench.training.engine import plan
 from inpaintbench.training.logs import read_losses
 
-TINY = {"width": "0.0625", "bottleneck": "16"}
-
-
-def tiny_config(out, **changes) -> TrainConfig:
-    values = dict(
-        method="ours", dataset="sample", out=str(out), steps=6, batch_size=4, workers=0,
-        checkpoint_every=1000, sample_every=1000, options=dict(TINY),
-    )
-    values.update(changes)
-    return TrainConfig(**values)
+from training_fixtures import TINY, tiny_config
 
 
 # -- schedule ------------------------------------------------------------------------

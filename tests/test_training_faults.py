@@ -14,9 +14,9 @@ from inpaintbench.methods import Method
 from inpaintbench.testing import check_exact_resume
 from inpaintbench.training import checkpoint, train
 from inpaintbench.training.logs import read_losses
-from test_training import tiny_config  # ours at a tiny width: about a second per run
 
 from plugin_doubles import registering
+from training_fixtures import tiny_config
 
 
 def test_resume_is_exact_for_a_recipe_that_draws_from_the_global_generator(tmp_path, monkeypatch):
