@@ -245,11 +245,11 @@ def _chunk_sums(x: np.ndarray, y: np.ndarray, holes: np.ndarray | None, window: 
             sums[key] = np.zeros(n)
 
     differs = x != y
-    columns = np.flatnonzero(differs.any(axis=(0, 1)).any(axis=1))
+    columns_differ = differs.any(axis=(1, 3))  # (n, width)
+    columns = np.flatnonzero(columns_differ.any(axis=0))
     if columns.size == 0:
         return sums  # identical chunk: zero error, SSIM exactly 1
     rows_differ = differs.reshape(n, height, -1).any(axis=2)
-    columns_differ = differs.any(axis=(1, 3))  # (n, width)
     del differs
     c0, c1 = _widen(columns[0], columns[-1] + 1, r, width)  # map columns that can differ from 1
     cols = slice(c0 - r, c1 + r)  # input columns they need
