@@ -23,7 +23,8 @@ from inpaintbench.training import StepContext, TrainConfig, train
 from inpaintbench.training.logs import read_losses
 from inpaintbench_context_encoder.hole import MEAN_COLOUR
 from inpaintbench_context_encoder.networks import Discriminator, Generator
-from inpaintbench_context_encoder.recipe import ContextEncoderOptions, ContextEncoderRecipe
+from inpaintbench_context_encoder.options import ContextEncoderOptions
+from inpaintbench_context_encoder.recipe import ContextEncoderRecipe
 
 TINY = {"width": "0.0625", "bottleneck": "16"}
 INNER = (..., slice(36, 92), slice(36, 92))  # the erased 56x56 with the default 4-px band

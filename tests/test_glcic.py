@@ -33,9 +33,10 @@ from inpaintbench.training import TrainConfig, checkpoint, train
 from inpaintbench.training.engine import plan
 from inpaintbench.training.logs import read_losses
 from inpaintbench_glcic.networks import CompletionNetwork, ContextDiscriminator, network_input
+from inpaintbench_glcic.options import GlcicOptions
 from inpaintbench_glcic.patches import crop, local_boxes, patch_side
 from inpaintbench_glcic.postprocess import blend_into_surroundings
-from inpaintbench_glcic.recipe import GlcicOptions, GlcicRecipe
+from inpaintbench_glcic.recipe import GlcicRecipe
 
 TINY = {"width": "0.0625"}
 #: 1 completion step, 1 discriminator step, 2 joint steps in a run of 4

@@ -16,7 +16,8 @@ from inpaintbench.errors import InpaintbenchError
 from inpaintbench.testing import expected_layer_parameters, layer_parameters
 from inpaintbench.training import TrainConfig, train
 from inpaintbench_ours.networks import Decoder, Encoder, Generator, global_discriminator, local_discriminator
-from inpaintbench_ours.recipe import OursOptions, OursRecipe
+from inpaintbench_ours.options import OursOptions
+from inpaintbench_ours.recipe import OursRecipe
 
 TINY = {"width": "0.0625", "bottleneck": "16"}
 

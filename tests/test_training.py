@@ -76,7 +76,8 @@ def test_plan_resolves_recipe_defaults_and_checks_the_method(tmp_path):
 
 def test_recipes_see_the_training_stream_before_their_networks_are_built(tmp_path, monkeypatch):
     """``TrainingRecipe.prepare`` runs before ``build_networks`` on a start and again on a resume."""
-    from inpaintbench_ours.recipe import OursOptions, OursRecipe
+    from inpaintbench_ours.options import OursOptions
+    from inpaintbench_ours.recipe import OursRecipe
 
     calls = []
     build = OursRecipe.build_networks

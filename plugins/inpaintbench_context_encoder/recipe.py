@@ -25,9 +25,6 @@ from inpaintbench.training import Phase, Schedule, StepContext, TrainingRecipe, 
 
 from .hole import band_weights, fill_mean, shrink, weighted_l2
 from .networks import Discriminator, Generator
-from .options import ContextEncoderOptions  # the options live apart, so that listings need no torch
-
-__all__ = ["ContextEncoderOptions", "ContextEncoderRecipe"]
 
 
 class ContextEncoderRecipe(TrainingRecipe):

@@ -15,9 +15,6 @@ import torch.nn.functional as F
 from inpaintbench.training import Phase, Ramp, Schedule, StepContext, TrainingRecipe, center_box, dcgan_init, gan_loss, parse_fractions, paste_center
 
 from .networks import Encoder, Generator, UnitRangeEncoder, global_discriminator, local_discriminator
-from .options import OursOptions  # the options live apart, so that listings need no torch
-
-__all__ = ["OursOptions", "OursRecipe"]
 
 
 class OursRecipe(TrainingRecipe):
