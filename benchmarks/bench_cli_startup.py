@@ -14,13 +14,14 @@ machine.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _load import BusyLoops, usable_cores
 
 #: argv after ``inpaintbench``; the last one is an error (exit status 2) reported by the registry
 COMMANDS = (
@@ -56,26 +57,6 @@ def time_all(repeats: int) -> dict[tuple[str, ...], tuple[float, int]]:
     return {args: time_command(base + list(args), repeats) for args in COMMANDS}
 
 
-class BusyLoops:
-    """One CPU-bound Python process per core for the duration of a ``with`` block."""
-
-    def __init__(self, count: int):
-        self.count = count
-        self.processes: list[subprocess.Popen] = []
-
-    def __enter__(self) -> BusyLoops:
-        loop = "while True:\n    pass\n"
-        self.processes = [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(self.count)]
-        time.sleep(0.5)  # let them reach the loop before timing starts
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for process in self.processes:
-            process.kill()
-        for process in self.processes:
-            process.wait()
-
-
 def slowest_imports(module: str, top: int) -> list[tuple[float, str]]:
     """(cumulative seconds, module) of the ``top`` slowest imports, nested ones indented as importtime does."""
     result = subprocess.run(
@@ -94,7 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs per command (the median is reported)")
     parser.add_argument("--target", type=float, default=0.5, help="PASS below this many idle seconds")
-    parser.add_argument("--busy", type=int, default=os.cpu_count() or 1, help="busy loops for the loaded figures (0: skip)")
+    parser.add_argument("--busy", type=int, default=usable_cores(), help="busy loops for the loaded figures (0: skip)")
     parser.add_argument("--top", type=int, default=15, help="slowest imports to list")
     args = parser.parse_args()
 
@@ -106,7 +87,7 @@ def main() -> None:
 
     label = f"busy ({args.busy} loops)" if args.busy else "busy"
     width = max(len(" ".join(command)) for command in COMMANDS) + len("inpaintbench ")
-    print(f"median of {args.repeats} runs, {os.cpu_count()} cores; PASS: idle < {args.target:g} s")
+    print(f"median of {args.repeats} runs, {usable_cores()} cores; PASS: idle < {args.target:g} s")
     print(f"{'command':<{width}}  {'exit':>4}  {'idle s':>7}  {label:>16}  result")
     failed = False
     for command in COMMANDS:

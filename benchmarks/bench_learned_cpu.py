@@ -1,7 +1,7 @@
 """Do the learned methods inpaint unseen photographs?  Table VI on a real photo collection, on 2 CPU cores.
 
 Trains the reduced-size CPU configuration of ``ours``, ``context-encoder`` and
-``glcic`` (docs/experiments.md, "A CPU-sized Table VI") on the ``train`` split
+``glcic`` (docs/experiments.md, "Table VI on your own photographs") on the ``train`` split
 of a folder of photographs with a split list, each on the same number of
 training images, then scores them with PatchMatch, Telea and mean fill on its
 held-back ``val`` split (centre protocol, 128 px).  It runs the documented

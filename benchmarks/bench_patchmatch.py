@@ -43,8 +43,11 @@ import skimage.data
 
 from inpaintbench import registry
 from inpaintbench.masks import center_mask, irregular_mask, item_rng
+from inpaintbench.methods import composite
 from inpaintbench.metrics import score_batch
 from inpaintbench.protocol import Protocol
+
+from _load import BusyLoops, usable_cores
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry")
 #: (label, image size, center hole side or None for a free-form mask)
@@ -153,6 +156,7 @@ def reference_patchmatch(masked: np.ndarray, masks: np.ndarray):
     except ImportError:
         return None
     reference.set_random_seed(0)
+    # PyPatchMatch's patch_size is a radius: 3 compares (2 * 3 + 1)^2 = 7x7 patches
     return np.stack([reference.inpaint(image, hole.astype(np.uint8) * 255, patch_size=3) for image, hole in zip(masked, masks)])
 
 
@@ -169,7 +173,7 @@ def quality(photos: Path | None, count: int) -> dict:
         if outputs["PyPatchMatch (C++, 7x7)"] is None:
             print("  (PyPatchMatch is not installed: `pip install pypatchmatch` in this environment adds the reference row)")
         scores = {
-            name: score_batch(np.where(masks[..., None], output, masked), truth, masks)
+            name: score_batch(composite(masked, output, masks), truth, masks)
             for name, output in outputs.items() if output is not None
         }
         reference = scores.get("PyPatchMatch (C++, 7x7)")
@@ -196,7 +200,6 @@ def quality(photos: Path | None, count: int) -> dict:
 
 def contended(repeats: int) -> dict:
     """The 128 px case quiet and beside one busy loop per core, each method in a fresh process."""
-    import multiprocessing
     import os
 
     here = str(Path(__file__).parent)
@@ -212,16 +215,10 @@ def contended(repeats: int) -> dict:
         output = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True, check=True).stdout
         return float(output.split()[-1])
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     quiet = {name: timed(name) for name in ("patchmatch", "telea")}
-    loops = [multiprocessing.Process(target=_busy, daemon=True) for _ in range(cores)]
-    for loop in loops:
-        loop.start()
-    try:
+    with BusyLoops(cores):
         busy = {name: timed(name) for name in ("patchmatch", "telea")}
-    finally:
-        for loop in loops:
-            loop.terminate()
     print(f"contended, 128 px, seconds per image with one busy loop on each of the {cores} cores "
           f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}):")
     results = {}
@@ -234,11 +231,6 @@ def contended(repeats: int) -> dict:
             note = f"  {'PASS' if slowdown <= CONTENDED_TARGET else 'FAIL'} (<= {CONTENDED_TARGET}x)"
         print(f"  {name:<11} quiet {quiet[name]:.4f} s   contended {busy[name]:.4f} s   slowdown {slowdown:.2f}x{note}")
     return results
-
-
-def _busy() -> None:
-    while True:
-        pass
 
 
 def cuda_throughput(repeats: int) -> dict | None:
@@ -264,7 +256,7 @@ def cuda_throughput(repeats: int) -> dict | None:
     holes = {}
     for device in ("cpu", "cuda"):
         output = registry.create_method("patchmatch", device=device).inpaint(masked, masks)
-        holes[device] = float(np.mean(score_batch(np.where(masks[..., None], output, masked), truth, masks)["psnr_hole"]))
+        holes[device] = float(np.mean(score_batch(composite(masked, output, masks), truth, masks)["psnr_hole"]))
     print(f"CUDA vs CPU on the quality crops: hole PSNR {holes['cuda']:.2f} vs {holes['cpu']:.2f} dB")
     return {"images_per_s": rate, "psnr_hole": holes}
 
