@@ -316,6 +316,7 @@ def test_an_encoder_method_that_returns_none_is_refused(cifar, tmp_path, fresh_p
     with pytest.raises(InpaintbenchError, match=r"'tiny-none' has no encoder to study \(its recipe's encoder\(\) returns None\)"):
         run_study(StudyConfig(root=cifar[0], methods=("tiny-none",), image_size=32, out=tmp_path))
     assert not (tmp_path / "experiment.json").exists()
+    assert studied_methods() == ["glcic", "ours"]  # listed by the same check that refused it
 
 
 # --- the smoke run --------------------------------------------------------------------

@@ -193,22 +193,39 @@ class _Study:
         )
 
 
-def _recipe_class(cls: type) -> type[TrainingRecipe] | None:
-    """The recipe of a trainable method (imported on first use); None for any other method."""
-    if not issubclass(cls, TrainableMethod) or getattr(cls, "Recipe", None) is None:
-        return None
-    return cls.recipe_class()
+class _NoEncoder(Exception):
+    """Why a method has no encoder to study; the caller names the method and those that have one."""
+
+
+def _encoder(cls: type, options: Any, image_size: int) -> tuple[TrainingRecipe, Callable[[], nn.Module], nn.Module]:
+    """The method's recipe, its ``encoder`` method, and one encoder built on the meta device (no memory, no RNG).
+
+    This study's convention, checked in order: a trainable method, whose
+    recipe has an ``encoder()`` method, which returns a module.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, TrainableMethod)) or getattr(cls, "Recipe", None) is None:
+        raise _NoEncoder("it is not a trainable network")
+    recipe = cls.recipe_class()(options, image_size)
+    make = getattr(recipe, "encoder", None)
+    if not callable(make):
+        raise _NoEncoder("its recipe has no encoder() method")
+    with torch.device("meta"):
+        encoder = make()
+    if encoder is None:
+        raise _NoEncoder("its recipe's encoder() returns None")
+    return recipe, make, encoder
 
 
 def studied_methods() -> list[str]:
-    """Registered methods whose recipe has an ``encoder()`` method."""
-    return [entry.name for entry in registry.list_methods() if callable(getattr(_recipe_class(entry.cls), "encoder", None))]
-
-
-def _encoder_method(recipe: TrainingRecipe | None) -> Callable[[], nn.Module | None] | None:
-    """The recipe's ``encoder`` method (this study's convention, looked up by name); None when it has none."""
-    make = getattr(recipe, "encoder", None)
-    return make if callable(make) else None
+    """Registered methods with an encoder to study, at their default options and the study's default image size."""
+    names = []
+    for entry in registry.list_methods():
+        try:
+            _encoder(entry.cls, parse_options(entry.cls, {}), StudyConfig.image_size)
+        except _NoEncoder:
+            continue
+        names.append(entry.name)
+    return names
 
 
 def _resolve_encoders(config: StudyConfig) -> tuple[dict[str, Callable[[], nn.Module]], dict[str, dict[str, Any]]]:
@@ -217,28 +234,18 @@ def _resolve_encoders(config: StudyConfig) -> tuple[dict[str, Callable[[], nn.Mo
     encoders: dict[str, dict[str, Any]] = {}
     for name in config.methods:
         cls = registry.method_class(name)
-        recipe_cls = _recipe_class(cls)
         options = parse_options(cls, config.options.get(name, {}))
-        recipe = recipe_cls(options, config.image_size) if recipe_cls is not None else None
-        make_encoder = _encoder_method(recipe)
-        encoder = None
-        if make_encoder is not None:
-            with torch.device("meta"):
-                encoder = make_encoder()
-        if recipe is None or make_encoder is None or encoder is None:
-            why = (
-                "it is not a trainable network" if recipe is None
-                else "its recipe has no encoder() method" if make_encoder is None
-                else "its recipe's encoder() returns None"
-            )
+        try:
+            recipe, make_encoder, encoder = _encoder(cls, options, config.image_size)
+        except _NoEncoder as why:
             raise InpaintbenchError(
                 f"method {name!r} has no encoder to study ({why}); methods with one: {', '.join(studied_methods()) or 'none'}"
-            )
+            ) from None
         recipe.check_image_size(name)
         features = encoder(torch.empty(2, 3, config.image_size, config.image_size, device="meta")).shape
         if len(features) != 4:
             raise InpaintbenchError(f"method {name!r}: encoder() returned a {len(features)}-d output, not a (N, C, h, w) feature map")
-        makers[name] = make_encoder  # type: ignore[assignment]  # checked above: it returned a module
+        makers[name] = make_encoder
         encoders[name] = {
             "options": dataclasses.asdict(options),
             "features": list(features[1:]),

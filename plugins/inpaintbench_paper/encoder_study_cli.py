@@ -62,6 +62,3 @@ def encoder_study_command(method_list, option_values, **settings):
             console.print(f"{method}: {config.epochs} epochs already trained in {result.directory}; skipped", highlight=False)
     click.echo((result.directory / "accuracy.md").read_text())
     console.print("written: " + ", ".join(str(path) for path in result.reports), highlight=False)
-
-
-COMMANDS = (encoder_study_command,)
