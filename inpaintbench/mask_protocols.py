@@ -10,6 +10,7 @@ seeded by (seed, item, protocol) only, so every method sees the same hole.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -64,6 +65,15 @@ class MaskProtocol:
         a subclass that normalises its argument sets ``self.value`` in ``__init__``.
         """
         return self.name if self.value is None else f"{self.name}:{self.value}"
+
+    @property
+    def label(self) -> str:
+        """The protocol's part of a default results directory name: its text as one file-name component.
+
+        Every character outside ``[A-Za-z0-9._+-]`` becomes ``_`` (``irregular:20-30`` ->
+        ``irregular_20-30``), so an argument that is a path cannot create nested folders.
+        """
+        return re.sub(r"[^A-Za-z0-9._+-]", "_", self.text)
 
     def __str__(self) -> str:
         return self.text
@@ -197,6 +207,11 @@ class Files(MaskProtocol):
         # recorded absolutely, so a results directory means the same folder from anywhere
         self.value = self.folder = str(Path(argument).expanduser().resolve())
         mask_folder(self.folder)  # fail early when it is not a folder of masks
+
+    @property
+    def label(self) -> str:
+        """``files-<folder name>``: the whole absolute path would make a long, unreadable directory name."""
+        return f"files-{Path(self.folder).name}"
 
     def item_mask(self, protocol, item_id, seed, source_shape=None):
         """The item's mask file, resized and cropped like the image when drawn on the photograph."""

@@ -203,6 +203,40 @@ def test_the_by_area_table_takes_the_bins_of_the_runs_protocol(fresh_plugins):
     assert len(table("uninstalled-plugin:3")) == 0 and area_bins_of("uninstalled-plugin") == ()
 
 
+# --- labels: a protocol's part of a default results directory name -------------------------
+
+
+class _Stencil(MaskProtocol):
+    name = "stencil"
+    argument = "FILE"
+    argument_help = "an image whose dark pixels are the hole"
+
+    def draw(self, rng, size, hole_size):
+        mask = np.zeros((size, size), bool)
+        mask[: size // 4] = True
+        return mask
+
+
+def test_labels_keep_the_built_in_names_and_flatten_a_path_argument(tmp_path, fresh_plugins):
+    fresh_plugins.register(registering("register_mask_protocols", _Stencil), name="stencil-plugin")
+    (tmp_path / "my masks").mkdir()
+    (tmp_path / "my masks" / "a.png").write_bytes(b"")
+    assert [parse_mask(text).label for text in ("center", "random-box", "irregular", "irregular:20-30")] == [
+        "center", "random-box", "irregular", "irregular_20-30",
+    ]
+    assert parse_mask(f"files:{tmp_path / 'my masks'}").label == "files-my masks"
+    assert parse_mask("stencil:../shapes/v2 (final).png").label == "stencil_.._shapes_v2__final_.png"
+
+
+def test_compare_names_its_default_directory_with_one_folder_for_a_path_argument(runner, tmp_path, fresh_plugins):
+    fresh_plugins.register(registering("register_mask_protocols", _Stencil), name="stencil-plugin")
+    result = runner.invoke(main, ["compare", "--methods", "mean-fill", "--limit", "2", "--mask", "stencil:shapes/top.png",
+                                  "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert [path.name for path in (tmp_path / "results").iterdir()] == ["sample-test-stencil_shapes_top.png-s0"]
+    assert (tmp_path / "results" / "sample-test-stencil_shapes_top.png-s0" / "table.csv").is_file()
+
+
 # --- the docs' example plugin, pip-installed --------------------------------------------------
 
 

@@ -252,8 +252,9 @@ def check_out(out: Path, data) -> None:
 
 def _mask_label(mask: str) -> str:
     """The protocol's part of a default results directory name (``irregular_20-30``, ``files-mymasks``)."""
-    kind, _, rest = mask.partition(":")
-    return f"files-{Path(rest).name}" if kind == "files" else mask.replace(":", "_")
+    from ..mask_protocols import parse_mask
+
+    return parse_mask(mask).label
 
 
 def _fail_if_nothing_scored(requested: list[str], summary) -> None:
