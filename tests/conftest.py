@@ -26,13 +26,6 @@ def isolated_environment(tmp_path_factory):
     os.environ.update(saved)
 
 
-@pytest.fixture(autouse=True)
-def no_pixel_limit_leaks():
-    """``--max-pixels`` sets its limit in the environment (for worker processes): undo it after each test."""
-    yield
-    os.environ.pop("INPAINTBENCH_MAX_PIXELS", None)
-
-
 @pytest.fixture
 def fresh_plugins():
     """The plugin manager with the registries rebuilt before and after the test: register throw-away plugins on it."""

@@ -65,6 +65,15 @@ def test_the_pixel_limit_is_an_option(runner, tmp_path):
     _folder(tmp_path / "photos")
     result = _compare(runner, "--dataset", "folder", "--root", "photos", "--out", "res", "--max-pixels", "5000")
     assert result.exit_code == 1 and "9,216 pixels" in result.output and "above the limit of 5,000" in result.output
+    assert "INPAINTBENCH_MAX_PIXELS" not in os.environ  # set for the command's workers, gone when it ends
+
+
+def test_a_malformed_pixel_limit_in_the_environment_stops_the_command_once(runner, tmp_path, monkeypatch):
+    _folder(tmp_path / "photos")
+    monkeypatch.setenv("INPAINTBENCH_MAX_PIXELS", "2e8")
+    result = _compare(runner, "--dataset", "folder", "--root", "photos", "--out", "res")
+    assert result.exit_code == 2 and "INPAINTBENCH_MAX_PIXELS='2e8' is not a positive whole number" in result.output
+    assert not (tmp_path / "res" / "scores").exists()  # refused before any item was read
 
 
 def test_a_fifo_named_like_an_image_is_skipped_not_waited_on(tmp_path):

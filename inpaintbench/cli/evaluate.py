@@ -31,10 +31,15 @@ MASK_HELP = (
 
 
 def _set_max_pixels(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
-    """Through the environment, so that worker processes apply it too; the caller's value is back when the command ends."""
+    """Through the environment, so that worker processes apply it too; the caller's value is back when the command ends.
+
+    Without the option, a malformed ``INPAINTBENCH_MAX_PIXELS`` is refused here, once, rather than by every image.
+    """
+    from ..images import MAX_PIXELS_VARIABLE, max_pixels
+
     if value is None:
+        max_pixels()
         return
-    from ..images import MAX_PIXELS_VARIABLE
 
     previous = os.environ.get(MAX_PIXELS_VARIABLE)
     os.environ[MAX_PIXELS_VARIABLE] = str(value)
