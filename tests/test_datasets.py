@@ -488,6 +488,15 @@ def test_cifar10_reads_planar_rows_as_hwc(tmp_path, point_at_batches):
     assert len(train.item_ids()) == 15 and train.item_ids()[-1] == "data_batch_5/00002"
 
 
+
+def test_results_inside_a_fixed_list_dataset_are_allowed_but_not_inside_a_scanned_folder(tmp_path):
+    """Pickled batches never gain items from PNGs written beside them; a folder of images does."""
+    make_cifar(tmp_path / "cifar-10-batches-py")
+    assert not CIFAR10(tmp_path).lists_files_under(tmp_path / "results")
+    write_photos(tmp_path / "photos", ["a.png", "b.png"])
+    folder = FolderDataset(tmp_path / "photos")
+    assert folder.lists_files_under(tmp_path / "photos" / "results") and not folder.lists_files_under(tmp_path / "elsewhere")
+
 def test_cifar10_known_pixel_channel_order(tmp_path):
     images = np.zeros((1, 32, 32, 3), np.uint8)
     images[0, 3, 5] = (255, 128, 7)  # R, G, B at row 3, column 5

@@ -38,6 +38,9 @@ class Dataset(ABC):
     default_split: ClassVar[str] = "test"
     #: False only for datasets that need no user data (``sample``)
     needs_root: ClassVar[bool] = True
+    #: True when items are found by listing the files under the root (so images written there
+    #: would become items); False when a fixed list names them (split files, pickled batches, a database)
+    scans_root: ClassVar[bool] = True
 
     def __init__(self, root: Path | None, split: str | None = None):
         if self.needs_root and root is None:
@@ -80,9 +83,13 @@ class Dataset(ABC):
         """Whether images written under ``path`` would become items of this split on the next run.
 
         Results and run directories there would be scored (or trained on) as
-        data; the default answers for any path inside the root.
+        data.  A loader that finds items by listing files answers for any path
+        inside its root; one whose items a fixed list names (``scans_root``
+        False) never does.
         """
-        return self.root is not None and Path(path).resolve().is_relative_to(self.root.resolve())
+        if not self.scans_root or self.root is None:
+            return False
+        return Path(path).resolve().is_relative_to(self.root.resolve())
 
     def layout_error(self, what: str) -> DatasetError:
         """A :class:`DatasetError` that says what is wrong and what layout was expected."""

@@ -73,6 +73,7 @@ class CIFAR10(Dataset):
     """60,000 32x32 colour images in 10 classes: 50,000 train, 10,000 test."""
 
     name = "cifar10"
+    scans_root = False  # its items are a fixed list: files written under the root never join them
     summary = "CIFAR-10 python batches (50,000 train / 10,000 test, 32x32)"
     layout = f"ROOT/{FOLDER}/{{data_batch_1..5,test_batch}} (ROOT may be {FOLDER}/ itself)"
     splits = ("train", "test")

@@ -34,6 +34,7 @@ class DeepFashion(Dataset):
     """Clothing photographs; the split is read from the benchmark's partition list."""
 
     name = "deepfashion"
+    scans_root = False  # its items are a fixed list: files written under the root never join them
     summary = "DeepFashion (Category & Attribute or In-shop), by Eval/list_eval_partition.txt"
     layout = "ROOT/Eval/list_eval_partition.txt and the images it lists under ROOT/ or ROOT/Img/ (img/WOMEN/...jpg)"
     splits = tuple(SPLIT_STATUSES)

@@ -22,6 +22,7 @@ class DTD(Dataset):
     """47 texture classes, 5,640 images; the split files fix each fold's items."""
 
     name = "dtd"
+    scans_root = False  # its items are a fixed list: files written under the root never join them
     summary = "Describable Textures Dataset (47 classes, 10 folds; test = fold 1)"
     layout = (
         "ROOT/images/<class>/<file>.jpg and ROOT/labels/{train,val,test}{1..10}.txt (ROOT may be dtd/ or its parent)"

@@ -76,6 +76,7 @@ class LSUN(Dataset):
     """Scene photographs stored as encoded images in LMDB, read in place."""
 
     name = "lsun"
+    scans_root = False  # its items are a fixed list: files written under the root never join them
     summary = "LSUN scenes from their LMDB databases (val = every *_val_lmdb; or e.g. bedroom_val)"
     layout = "ROOT/<category>_{train,val}_lmdb/data.mdb, e.g. ROOT/bedroom_val_lmdb/"
     splits = ("val", "train")

@@ -117,6 +117,7 @@ class Sample(Dataset):
     """About 45 photographs, 256x256, from scikit-image: runs anywhere, no download."""
 
     name = "sample"
+    scans_root = False  # its items are a fixed list: files written under the root never join them
     summary = "bundled: 256x256 crops of scikit-image's photographs (built once into the cache)"
     layout = f"built automatically into <cache>/{VERSION}/*.png (cache: $INPAINTBENCH_CACHE or ~/.cache/inpaintbench)"
     #: ``test`` is every image (the benchmark); ``train`` and ``val`` split it by photograph, so
