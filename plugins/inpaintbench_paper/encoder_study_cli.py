@@ -9,6 +9,7 @@ from rich.console import Console
 
 from inpaintbench.cli import method_options
 from inpaintbench.cli.train import RichTrainingProgress
+from inpaintbench.devices import DEVICE_CHOICES
 
 from .encoder_study_config import PRECISIONS, StudyConfig
 
@@ -25,7 +26,7 @@ DEFAULT = StudyConfig()
 @click.option("--lr", type=float, help=f"Adam learning rate (betas {DEFAULT.betas[0]}, {DEFAULT.betas[1]}).  [default: {DEFAULT.lr:g}]")
 @click.option("--seed", type=int, help=f"Seed of initial weights, data order and flips.  [default: {DEFAULT.seed}]")
 @click.option("--image-size", type=int, help=f"Side the 32x32 images are upsampled to (ours takes only 128).  [default: {DEFAULT.image_size}]")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help=f"auto: CUDA when available.  [default: {DEFAULT.device}]")
+@click.option("--device", type=click.Choice(DEVICE_CHOICES), help=f"auto: CUDA when available.  [default: {DEFAULT.device}]")
 @click.option("--precision", type=click.Choice(list(PRECISIONS)), help=f"Autocast dtype.  [default: {DEFAULT.precision}]")
 @click.option("--limit-train", type=click.IntRange(min=2), help="Use only the first N training images (quick runs).")
 @click.option("--limit-test", type=click.IntRange(min=1), help="Use only the first N test images (quick runs).")
